@@ -1,0 +1,114 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from .base import Record
+
+wikidata_id_validator = RegexValidator(
+    r"^Q[1-9][0-9]*$", _("Enter a Wikidata item id such as Q212 (a Q followed by digits).")
+)
+
+
+class PartyQuerySet(models.QuerySet):
+    def public(self):
+        """Parties that took part in, or represented a side at, a published event."""
+        return self.filter(
+            Q(participations__event__status="published")
+            | Q(side_participations__event__status="published")
+            | Q(members__participations__event__status="published")
+        ).distinct()
+
+
+class Party(Record):
+    """A state, international organisation, armed group or other actor."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", _("state")
+        ORGANISATION = "organisation", _("international organisation")
+        COALITION = "coalition", _("coalition or group of states")
+        ARMED_GROUP = "armed_group", _("armed group")
+        OTHER = "other", _("other actor")
+
+    name = models.CharField(
+        _("name"), max_length=200, unique=True, help_text=_("As commonly written in English.")
+    )
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.STATE)
+    country = CountryField(
+        _("country"), blank=True, help_text=_("ISO 3166 country, for states only.")
+    )
+    wikidata_id = models.CharField(
+        _("Wikidata id"), max_length=20, blank=True, validators=[wikidata_id_validator]
+    )
+
+    history = HistoricalRecords()
+    objects = PartyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="state") | Q(country=""),
+                name="party_country_only_for_states",
+                violation_error_message=_("Only a state has a country code."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.kind == self.Kind.STATE and not self.country:
+            raise ValidationError({"country": _("A state needs its ISO country code.")})
+
+    def get_absolute_url(self):
+        return reverse("party-detail", kwargs={"slug": self.slug})
+
+
+class PersonQuerySet(models.QuerySet):
+    def public(self):
+        """People who took part in a published event."""
+        return self.filter(participations__event__status="published").distinct()
+
+
+class Person(Record):
+    """Someone who took part in events. Their title at each event lives on the participation."""
+
+    name = models.CharField(
+        _("name"), max_length=200, help_text=_("Exactly as written in English-language sources.")
+    )
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    party = models.ForeignKey(
+        Party,
+        verbose_name=_("party"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        help_text=_("The state or organisation the person belongs to."),
+    )
+    wikidata_id = models.CharField(
+        _("Wikidata id"), max_length=20, blank=True, validators=[wikidata_id_validator]
+    )
+
+    history = HistoricalRecords()
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("person-detail", kwargs={"slug": self.slug})

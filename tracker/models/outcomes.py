@@ -1,0 +1,186 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class OutcomeQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(event__status="published")
+
+    def agreements(self):
+        return self.filter(status__in=Outcome.AGREEMENT_STATUSES)
+
+    def carried_out(self):
+        """Agreements that a later event carried out, in full or in part."""
+        return self.agreements().filter(implementations__isnull=False).distinct()
+
+
+class Outcome(models.Model):
+    """What came of an event: an agreement, a proposal, a rejection, an exchange carried out."""
+
+    class Kind(models.TextChoices):
+        AGREEMENT = "agreement", _("agreement")
+        PRISONER_EXCHANGE = "prisoner_exchange", _("prisoner exchange")
+        CEASEFIRE = "ceasefire", _("ceasefire")
+        PROPOSAL = "proposal", _("proposal")
+        STATEMENT = "statement", _("statement")
+        FOLLOW_UP_MEETING = "follow_up_meeting", _("follow-up meeting")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        DISCUSSED = "discussed", _("discussed")
+        NOT_AGREED = "not_agreed", _("not agreed")
+        AGREED = "agreed", _("agreed")
+        REJECTED = "rejected", _("rejected")
+        IMPLEMENTED = "implemented", _("implemented")
+        PARTIALLY_IMPLEMENTED = "partially_implemented", _("partially implemented")
+        BROKEN = "broken", _("broken")
+        LAPSED = "lapsed", _("lapsed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    #: Strongest first: the status that colours an event on the timeline.
+    STRENGTH = [
+        Status.IMPLEMENTED,
+        Status.PARTIALLY_IMPLEMENTED,
+        Status.AGREED,
+        Status.BROKEN,
+        Status.LAPSED,
+        Status.PROPOSED,
+        Status.DISCUSSED,
+        Status.NOT_AGREED,
+        Status.REJECTED,
+        Status.CANCELLED,
+    ]
+    #: Statuses of an outcome that the parties agreed to, whatever became of it later.
+    AGREEMENT_STATUSES = [
+        Status.AGREED,
+        Status.PARTIALLY_IMPLEMENTED,
+        Status.BROKEN,
+        Status.LAPSED,
+    ]
+
+    event = models.ForeignKey(
+        "Event", verbose_name=_("event"), on_delete=models.CASCADE, related_name="outcomes"
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=0, help_text=_("Order among the event's outcomes.")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices)
+    description = models.TextField(_("description"))
+    quantity = models.PositiveIntegerField(
+        _("quantity"), null=True, blank=True, help_text=_("E.g. 1000 for “1,000 per side”.")
+    )
+    unit = models.CharField(
+        _("unit"),
+        max_length=100,
+        blank=True,
+        help_text=_("What the quantity counts, e.g. “prisoners of war per side”."),
+    )
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        help_text=_("Caveats: conditions, disputed figures, what is unverified."),
+    )
+    agreed_by = models.ManyToManyField(
+        "Party", verbose_name=_("agreed by"), blank=True, related_name="outcomes_agreed"
+    )
+    rejected_by = models.ManyToManyField(
+        "Party", verbose_name=_("rejected by"), blank=True, related_name="outcomes_rejected"
+    )
+    sources = models.ManyToManyField(
+        "Source", verbose_name=_("sources"), blank=True, related_name="outcomes"
+    )
+
+    history = HistoricalRecords(m2m_fields=[agreed_by, rejected_by])
+    objects = OutcomeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["event__start_date", "event_id", "position", "pk"]
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | ~Q(unit=""),
+                name="outcome_quantity_has_unit",
+                violation_error_message=_("Say what the quantity counts (the unit)."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event.start_date.isoformat()} {self.description[:80]} ({self.status})"
+
+    @classmethod
+    def strength_expression(cls):
+        """A CASE expression that ranks ``status`` by :attr:`STRENGTH` (higher is stronger)."""
+        size = len(cls.STRENGTH)
+        return Case(
+            *[When(status=value, then=Value(size - i)) for i, value in enumerate(cls.STRENGTH)],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+
+    @property
+    def is_agreement(self):
+        return self.status in self.AGREEMENT_STATUSES
+
+
+class Implementation(models.Model):
+    """A later event carrying out an outcome, e.g. the 23–25 May 2025 exchange carrying out
+    the 1,000-for-1,000 exchange agreed in Istanbul on 16 May 2025."""
+
+    class Extent(models.TextChoices):
+        FULL = "full", _("carried out")
+        PARTIAL = "partial", _("partly carried out")
+
+    outcome = models.ForeignKey(
+        Outcome,
+        verbose_name=_("outcome carried out"),
+        on_delete=models.CASCADE,
+        related_name="implementations",
+    )
+    event = models.ForeignKey(
+        "Event",
+        verbose_name=_("carried out at"),
+        on_delete=models.CASCADE,
+        related_name="implementations",
+    )
+    extent = models.CharField(
+        _("extent"), max_length=10, choices=Extent.choices, default=Extent.FULL
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["event__start_date", "pk"]
+        verbose_name = _("implementation")
+        verbose_name_plural = _("implementations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outcome", "event"],
+                name="implementation_once",
+                violation_error_message=_("This event is already recorded as carrying it out."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.get_extent_display()} {self.outcome}"
+
+    def clean(self):
+        super().clean()
+        if not (self.outcome_id and self.event_id):
+            return
+        agreed_on = self.outcome.event.start_date
+        if self.event.start_date < agreed_on:
+            raise ValidationError(
+                _(
+                    "An implementation cannot be dated before the agreement it carries out "
+                    "(agreed on %(date)s)."
+                ),
+                params={"date": date_format(agreed_on)},
+                code="implementation_before_agreement",
+            )

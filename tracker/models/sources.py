@@ -1,0 +1,43 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .base import Record
+
+
+class Source(Record):
+    """A report, statement or document that backs facts in the record."""
+
+    url = models.URLField(
+        _("URL"), max_length=500, blank=True, help_text=_("Leave empty for print-only reports.")
+    )
+    title = models.CharField(_("title"), max_length=400, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=200)
+    published_on = models.DateField(_("publication date"), null=True, blank=True)
+    accessed_on = models.DateField(_("access date"), null=True, blank=True)
+    archive_url = models.URLField(_("archived copy"), max_length=500, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["publisher", "published_on", "pk"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["url"],
+                condition=~Q(url=""),
+                name="source_url_unique",
+                violation_error_message=_("A source with this URL already exists."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(url="") | ~Q(title=""),
+                name="source_has_url_or_title",
+                violation_error_message=_("A source without a URL needs a title."),
+            ),
+        ]
+
+    def __str__(self):
+        label = self.title or self.url
+        return f"{self.publisher}: {label}" if self.publisher else label

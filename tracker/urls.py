@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("events/<slug:slug>/", views.event_detail, name="event-detail"),
+    path("processes/<slug:slug>/", views.process_detail, name="process-detail"),
+    path("parties/<slug:slug>/", views.party_detail, name="party-detail"),
+    path("people/<slug:slug>/", views.person_detail, name="person-detail"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
