@@ -11,6 +11,7 @@ PORT ?= 8000
 
 run: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py loadseeds
 	DJANGO_DEBUG=1 $(BIN)/python manage.py ensure_local_superuser
 	DJANGO_DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving the tracker on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"

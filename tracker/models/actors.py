@@ -14,14 +14,23 @@ wikidata_id_validator = RegexValidator(
 )
 
 
+def _published_events():
+    from .events import Event
+
+    return Event.objects.published()
+
+
 class PartyQuerySet(models.QuerySet):
     def public(self):
         """Parties that took part in, or represented a side at, a published event."""
+        from .participations import Participation
+
+        shown = Participation.objects.filter(event__in=_published_events())
         return self.filter(
-            Q(participations__event__status="published")
-            | Q(side_participations__event__status="published")
-            | Q(members__participations__event__status="published")
-        ).distinct()
+            Q(pk__in=shown.values("party_id"))
+            | Q(pk__in=shown.values("side_id"))
+            | Q(pk__in=shown.values("person__party_id"))
+        )
 
 
 class Party(Record):
@@ -76,7 +85,10 @@ class Party(Record):
 class PersonQuerySet(models.QuerySet):
     def public(self):
         """People who took part in a published event."""
-        return self.filter(participations__event__status="published").distinct()
+        from .participations import Participation
+
+        shown = Participation.objects.filter(event__in=_published_events())
+        return self.filter(pk__in=shown.values("person_id"))
 
 
 class Person(Record):

@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,34 +58,73 @@ class EventQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("process").with_main_outcome().chronological()
 
-    def for_detail(self):
+    def for_detail(self, *, include_drafts=False):
+        """One event page in a fixed number of queries.
+
+        Neighbouring events (links, implementations) are limited to published ones
+        unless ``include_drafts``, so that a public page never names a draft.
+        """
         from .outcomes import Implementation, Outcome
         from .participations import Participation
 
-        return self.select_related("process", "changed_by").prefetch_related(
+        shown = Q() if include_drafts else Q(status=Event.Status.PUBLISHED)
+        implementations = Implementation.objects.filter(
+            event__in=Event.objects.filter(shown)
+        ).select_related("event")
+        return self.select_related("process").prefetch_related(
             Prefetch(
                 "participations",
-                queryset=Participation.objects.select_related("person", "party", "side"),
+                queryset=Participation.objects.select_related("person__party", "party", "side"),
             ),
             Prefetch(
                 "outcomes",
                 queryset=Outcome.objects.prefetch_related(
                     "agreed_by",
                     "rejected_by",
-                    Prefetch(
-                        "implementations",
-                        queryset=Implementation.objects.select_related("event"),
-                    ),
+                    "sources",
+                    Prefetch("implementations", queryset=implementations),
                 ),
             ),
             Prefetch(
                 "implementations",
-                queryset=Implementation.objects.select_related("outcome__event"),
+                queryset=Implementation.objects.filter(
+                    outcome__event__in=Event.objects.filter(shown)
+                ).select_related("outcome__event"),
             ),
             Prefetch("citations", queryset=Citation.objects.select_related("source")),
-            Prefetch("links_out", queryset=EventLink.objects.select_related("to_event")),
-            Prefetch("links_in", queryset=EventLink.objects.select_related("from_event")),
+            Prefetch(
+                "links_out",
+                queryset=EventLink.objects.filter(
+                    to_event__in=Event.objects.filter(shown)
+                ).select_related("to_event"),
+            ),
+            Prefetch(
+                "links_in",
+                queryset=EventLink.objects.filter(
+                    from_event__in=Event.objects.filter(shown)
+                ).select_related("from_event"),
+            ),
         )
+
+    def summary(self):
+        """Headline counts for these events: events, rounds of talks, agreements, and
+        agreements that a published event carried out."""
+        from .outcomes import Outcome
+
+        counts = self.aggregate(
+            events=Count("pk"),
+            rounds=Count("pk", filter=Q(kind=Event.Kind.ROUND_OF_TALKS)),
+        )
+        agreements = Outcome.objects.filter(event__in=self.values("pk")).agreements()
+        counts |= agreements.aggregate(
+            agreements=Count("pk", distinct=True),
+            carried_out=Count(
+                "pk",
+                distinct=True,
+                filter=Q(implementations__event__in=Event.objects.published()),
+            ),
+        )
+        return counts
 
 
 class Event(Record):
@@ -202,6 +241,11 @@ class Event(Record):
     @property
     def last_day(self):
         return self.end_date or self.start_date
+
+    @property
+    def place_parts(self):
+        """Venue, city, region and country name, as far as they are known."""
+        return [p for p in (self.venue, self.city, self.region, self.country.name) if p]
 
     @property
     def unverified_points(self):

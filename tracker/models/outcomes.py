@@ -8,7 +8,9 @@ from simple_history.models import HistoricalRecords
 
 class OutcomeQuerySet(models.QuerySet):
     def published(self):
-        return self.filter(event__status="published")
+        from .events import Event
+
+        return self.filter(event__in=Event.objects.published())
 
     def agreements(self):
         return self.filter(status__in=Outcome.AGREEMENT_STATUSES)
@@ -31,6 +33,7 @@ class Outcome(models.Model):
         OTHER = "other", _("other")
 
     class Status(models.TextChoices):
+        ANNOUNCED = "announced", _("announced")
         PROPOSED = "proposed", _("proposed")
         DISCUSSED = "discussed", _("discussed")
         NOT_AGREED = "not_agreed", _("not agreed")
@@ -49,6 +52,7 @@ class Outcome(models.Model):
         Status.AGREED,
         Status.BROKEN,
         Status.LAPSED,
+        Status.ANNOUNCED,
         Status.PROPOSED,
         Status.DISCUSSED,
         Status.NOT_AGREED,

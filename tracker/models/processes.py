@@ -10,7 +10,9 @@ from .base import Record
 class ProcessQuerySet(models.QuerySet):
     def public(self):
         """Processes with at least one published event: the only ones the public sees."""
-        return self.filter(events__status="published").distinct()
+        from .events import Event
+
+        return self.filter(pk__in=Event.objects.published().values("process_id"))
 
 
 class Process(Record):
