@@ -1,14 +1,20 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from . import views
+from .feeds import PublishedEventsFeed
+from .sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("events/", views.event_list, name="event-list"),
     path("events/<slug:slug>/", views.event_detail, name="event-detail"),
     path("processes/<slug:slug>/", views.process_detail, name="process-detail"),
     path("parties/<slug:slug>/", views.party_detail, name="party-detail"),
     path("people/<slug:slug>/", views.person_detail, name="person-detail"),
+    path("feed/", PublishedEventsFeed(), name="feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

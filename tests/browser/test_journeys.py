@@ -1,0 +1,157 @@
+"""What readers and editors do, in a real browser against the live server."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import make_event, make_full_record, make_user
+from tracker.models import Event
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
+
+POINT_POSITION = """
+([chartId, url]) => {
+  const gd = document.getElementById(chartId);
+  const box = gd.getBoundingClientRect();
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  for (const trace of gd._fullData) {
+    if (!trace.customdata || trace.mode !== "markers") continue;
+    const i = trace.customdata.findIndex((c) => c && c[0] === url);
+    if (i >= 0) {
+      return [box.x + xa._offset + xa.d2p(trace.x[i]), box.y + ya._offset + ya.d2p(trace.y[i])];
+    }
+  }
+  return null;
+}
+"""
+
+
+def point_on_chart(page, url, chart_id="timeline"):
+    expect(page.locator(f"#{chart_id}.is-drawn")).to_be_visible()
+    position = page.evaluate(POINT_POSITION, [chart_id, url])
+    assert position, f"{url} is not on the chart"
+    return position
+
+
+def test_reader_opens_an_event_from_the_timeline(page):
+    record = make_full_record()
+
+    page.goto("/")
+    x, y = point_on_chart(page, record["talks"].get_absolute_url())
+    page.mouse.move(x, y)
+    expect(page.locator(".hoverlayer")).to_contain_text("Istanbul talks")
+    page.mouse.click(x, y)
+
+    expect(page).to_have_url(re.compile(r"/events/istanbul-talks/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Istanbul talks")
+    expect(page.get_by_text("Rustem Umerov")).to_be_visible()
+    page.get_by_role("link", name="1,000-for-1,000 exchange").first.click()
+    expect(page.get_by_text("This event carried out")).to_be_visible()
+
+
+def test_reader_filters_and_gets_the_matching_csv_link(page):
+    make_full_record()
+    make_event(title="Leaders' phone call", kind=Event.Kind.PHONE_CALL)
+
+    page.goto("/events/")
+    expect(page.get_by_text("3 events match.")).to_be_visible()
+    page.get_by_label("Kind of event").select_option("phone_call")
+    page.get_by_role("button", name="Apply filters").click()
+
+    expect(page.get_by_text("1 event matches.")).to_be_visible()
+    expect(page.locator("#timeline.is-drawn")).to_be_visible()
+    csv_link = page.get_by_role("link", name="Download CSV").get_attribute("href")
+    assert csv_link == "/export/events.csv?" + page.url.split("?", 1)[1]
+    assert "kind=phone_call" in csv_link
+    expect(page.locator(".event-list")).to_contain_text("Leaders' phone call")
+    expect(page.locator(".event-list")).not_to_contain_text("Istanbul talks")
+
+
+def test_an_invalid_filter_shows_the_error_not_the_record(page):
+    make_full_record()
+
+    response = page.goto("/events/?date_after=2025-13-45")
+
+    assert response.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("Some filters could not be understood")
+    expect(page.locator(".field-errors")).to_contain_text("Enter a valid date.")
+    expect(page.locator(".event-list")).to_have_count(0)
+
+
+def test_hover_text_shows_editor_markup_as_text(page):
+    event = make_event(title="<script>alert(1)</script> & <b>bold</b>")
+
+    page.goto("/")
+    x, y = point_on_chart(page, event.get_absolute_url())
+    page.mouse.move(x, y)
+
+    hover = page.locator(".hoverlayer")
+    expect(hover).to_contain_text("<script>alert(1)</script> & <b>bold</b>")
+    assert page.evaluate("() => window.alerted === undefined")
+
+
+def test_without_javascript_the_table_stands_in_for_the_chart(browser, live_server):
+    make_full_record()
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+
+    page.goto("/")
+
+    expect(page.get_by_text("The interactive timeline needs JavaScript.")).to_be_visible()
+    page.get_by_text("The timeline's 2 events as a table").click()
+    table = page.locator(".chart-table table")
+    expect(table).to_contain_text("Istanbul talks")
+    expect(table).to_contain_text("1,000-for-1,000 exchange")
+    context.close()
+
+
+def test_the_home_page_fits_a_phone(browser, live_server):
+    make_full_record()
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+
+    page.goto("/")
+
+    expect(page.locator("#timeline.is-drawn")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
+
+
+def log_in(page, username):
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text(f"Welcome, {username}")).to_be_visible()
+
+
+def test_editor_edits_and_publisher_publishes(page, browser, live_server):
+    make_user("olena", groups=["Editor"])
+    make_user("petro", groups=["Publisher"])
+    draft = make_event(title="Draft round", status=Event.Status.DRAFT)
+
+    log_in(page, "olena")
+    page.goto(f"/admin/tracker/event/{draft.pk}/change/")
+    expect(page.locator("#id_status")).not_to_contain_text("published")
+    page.locator("#id_title").fill("Geneva round, second day")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    public = browser.new_context(base_url=live_server.url).new_page()
+    assert public.goto(draft.get_absolute_url()).status == 404
+
+    page.context.clear_cookies()
+    log_in(page, "petro")
+    page.goto("/admin/tracker/event/")
+    page.locator(f"input[name=_selected_action][value='{draft.pk}']").check()
+    page.locator("select[name=action]").select_option("publish")
+    page.get_by_title("Run the selected action").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published 1 event.")
+
+    assert public.goto(draft.get_absolute_url()).status == 200
+    expect(public.get_by_role("heading", level=1)).to_have_text("Geneva round, second day")
+    public.context.close()

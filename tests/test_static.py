@@ -1,0 +1,43 @@
+"""plotly.js and our assets ship from our own static files: hashed, compressed, cached."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from tests.factories import make_event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_collectstatic_hashes_and_compresses_plotly(tmp_path, settings):
+    storages = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    }
+    with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+    vendor = tmp_path / "tracker" / "vendor"
+    hashed = list(vendor.glob("plotly.min.*.js"))
+    assert len(hashed) == 1
+    assert (vendor / f"{hashed[0].name}.gz").exists()
+    assert (vendor / f"{hashed[0].name}.br").exists()
+    assert hashed[0].read_bytes()[:200].count(b"plotly.js v") == 1
+
+
+def test_public_pages_forbid_scripts_from_elsewhere(client):
+    make_event()
+    policy = client.get(reverse("home"))["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-eval'" in policy
+    assert "default-src 'self'" in policy
+    assert "Content-Security-Policy" not in client.get("/admin/login/").headers
+
+
+def test_pages_speak_the_readers_language(client):
+    event = make_event(start_date=datetime.date(2025, 5, 16))
+    response = client.get(event.get_absolute_url(), headers={"accept-language": "uk"})
+    assert response["Content-Language"] == "uk"
+    assert '<html lang="uk">' in response.content.decode()
+    assert "16 травня 2025" in response.content.decode()

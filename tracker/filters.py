@@ -1,0 +1,174 @@
+"""The one definition of “which events”: the list, every chart and the CSV use it."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .models import Event, Outcome, Participation, Party, Person, Process
+
+
+class EventFilterForm(forms.Form):
+    def clean(self):
+        cleaned_data = super().clean()
+        after, before = cleaned_data.get("date_after"), cleaned_data.get("date_before")
+        if after and before and after > before:
+            self.add_error("date_before", _("“Until” must not be before “From”."))
+        return cleaned_data
+
+
+class EventFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        help_text=_("Words in the title, summary, place or participants' names."),
+    )
+    date_after = django_filters.DateFilter(
+        label=_("From"),
+        method="on_or_after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("YYYY-MM-DD"),
+    )
+    date_before = django_filters.DateFilter(
+        label=_("Until"),
+        method="on_or_before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("YYYY-MM-DD"),
+    )
+    process = django_filters.ModelChoiceFilter(
+        label=_("Process"),
+        queryset=Process.objects.public(),
+        to_field_name="slug",
+        empty_label=_("Any process"),
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind of event"), choices=Event.Kind.choices, empty_label=_("Any kind")
+    )
+    party = django_filters.ModelChoiceFilter(
+        label=_("Party"),
+        queryset=Party.objects.public(),
+        to_field_name="slug",
+        method="by_participation",
+        empty_label=_("Any party"),
+    )
+    person = django_filters.ModelChoiceFilter(
+        label=_("Person"),
+        queryset=Person.objects.public(),
+        to_field_name="slug",
+        method="by_participation",
+        empty_label=_("Anyone"),
+    )
+    role = django_filters.ChoiceFilter(
+        label=_("Role"),
+        choices=Participation.Role.choices,
+        method="by_participation",
+        empty_label=_("Any role"),
+    )
+    outcome_status = django_filters.ChoiceFilter(
+        label=_("Outcome"),
+        choices=Outcome.Status.choices,
+        method="by_outcome_status",
+        empty_label=_("Any outcome"),
+    )
+    country = django_filters.ChoiceFilter(
+        label=_("Country (location)"),
+        choices=countries,
+        empty_label=_("Any country"),
+    )
+
+    class Meta:
+        model = Event
+        form = EventFilterForm
+        fields = [
+            "q",
+            "date_after",
+            "date_before",
+            "process",
+            "kind",
+            "party",
+            "person",
+            "role",
+            "outcome_status",
+            "country",
+        ]
+
+    def filter_queryset(self, queryset):
+        """Party, person and role describe one participation together: “Umerov as head of
+        delegation”, not “Umerov was there and someone was head of delegation”."""
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        conditions = Q()
+        if data.get("party"):
+            party = data["party"]
+            conditions &= Q(party=party) | Q(side=party) | Q(person__party=party)
+        if data.get("person"):
+            conditions &= Q(person=data["person"])
+        if data.get("role"):
+            conditions &= Q(role=data["role"])
+        if conditions:
+            queryset = queryset.filter(
+                pk__in=Participation.objects.filter(conditions).values("event_id")
+            )
+        return queryset
+
+    def by_participation(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset
+
+    def search(self, queryset, name, value):
+        words = value.split()
+        for word in words:
+            by_participant = Participation.objects.filter(
+                Q(person__name__icontains=word)
+                | Q(party__name__icontains=word)
+                | Q(title__icontains=word)
+            ).values("event_id")
+            queryset = queryset.filter(
+                Q(title__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(venue__icontains=word)
+                | Q(city__icontains=word)
+                | Q(region__icontains=word)
+                | Q(pk__in=by_participant)
+            )
+        return queryset
+
+    def on_or_after(self, queryset, name, value):
+        return queryset.filter(Q(start_date__gte=value) | Q(end_date__gte=value))
+
+    def on_or_before(self, queryset, name, value):
+        return queryset.filter(start_date__lte=value)
+
+    def by_outcome_status(self, queryset, name, value):
+        return queryset.filter(pk__in=Outcome.objects.filter(status=value).values("event_id"))
+
+    @property
+    def active(self):
+        """The filters the reader set, for a summary above the results."""
+        if not self.is_bound or not self.is_valid():
+            return []
+        return [
+            (self.form[name].label, value)
+            for name, value in self.form.cleaned_data.items()
+            if value not in (None, "")
+        ]
+
+
+def filter_events(params, queryset=None):
+    """The public events matching a query string; an invalid query matches nothing.
+
+    Returns ``(filterset, events)``; callers answer 400 when ``filterset.is_valid()`` is
+    false, so that a mistyped filter never shows the unfiltered record.
+    """
+    base = Event.objects.published() if queryset is None else queryset
+    filterset = EventFilter(params, queryset=base)
+    return filterset, filterset.qs if filterset.is_valid() else base.none()
+
+
+def error_text(filterset):
+    """Filter errors as plain text, one “parameter: message” per line."""
+    return "\n".join(
+        f"{name}: {message}"
+        for name, messages in filterset.form.errors.items()
+        for message in messages
+    )

@@ -1,0 +1,48 @@
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from .models import Event, Party, Person, Process
+
+
+class EventSitemap(Sitemap):
+    changefreq = "weekly"
+
+    def items(self):
+        return Event.objects.published().order_by("start_date", "pk")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+class ProcessSitemap(Sitemap):
+    def items(self):
+        return Process.objects.public().order_by("position", "pk")
+
+
+class PartySitemap(Sitemap):
+    def items(self):
+        return Party.objects.public().order_by("name", "pk")
+
+
+class PersonSitemap(Sitemap):
+    def items(self):
+        return Person.objects.public().order_by("name", "pk")
+
+
+class PageSitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return ["home", "event-list"]
+
+    def location(self, item):
+        return reverse(item)
+
+
+SITEMAPS = {
+    "pages": PageSitemap,
+    "events": EventSitemap,
+    "processes": ProcessSitemap,
+    "parties": PartySitemap,
+    "people": PersonSitemap,
+}

@@ -1,0 +1,46 @@
+/* Draws every Plotly figure on the page from its JSON script element.
+ * The figures are built on the server; this file only renders them and makes the
+ * timeline's markers open their event. Without JavaScript the tables stand in. */
+(function () {
+  "use strict";
+
+  function isLocalPath(url) {
+    return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/";
+  }
+
+  function draw(element) {
+    var source = document.getElementById(element.dataset.figure);
+    if (!source || !window.Plotly) {
+      return;
+    }
+    var figure = JSON.parse(source.textContent);
+    element.querySelectorAll(".chart-fallback").forEach(function (fallback) {
+      fallback.remove();
+    });
+    var config = {
+      responsive: true,
+      displaylogo: false,
+      modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"],
+    };
+    window.Plotly.newPlot(element, figure.data, figure.layout, config).then(function () {
+      element.classList.add("is-drawn");
+      element.on("plotly_click", function (event) {
+        var point = event.points && event.points[0];
+        var url = point && point.customdata && point.customdata[0];
+        if (isLocalPath(url)) {
+          window.location.assign(url);
+        }
+      });
+    });
+  }
+
+  function drawAll() {
+    document.querySelectorAll("[data-figure]").forEach(draw);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
+  }
+})();
