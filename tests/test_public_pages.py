@@ -96,15 +96,15 @@ def test_timeline_marks_kinds_spans_and_approximate_dates(client):
     figure = chart_data(client.get(reverse("home")))
 
     markers = {
-        url[0].split("/")[2]: (trace["name"], symbol)
+        url.split("/")[2]: (trace["name"], trace["marker"]["symbol"])
         for trace in figure["data"]
         if trace.get("mode") == "markers" and trace.get("customdata")
-        for url, symbol in zip(trace["customdata"], trace["marker"]["symbol"], strict=True)
+        for url, _hover in trace["customdata"]
     }
     assert markers == {
         "exact": ("summit", "star"),
         "span": ("round of talks", "circle"),
-        "vague": ("round of talks", "circle-open"),
+        "vague": ("round of talks (approximate date)", "circle-open"),
     }
     lines = {
         trace["line"]["dash"]: trace["x"] for trace in figure["data"] if trace["mode"] == "lines"
@@ -329,7 +329,7 @@ def test_party_and_person_pages_show_roles_and_titles(client):
     assert person.status_code == party.status_code == 200
     assert "Head of delegation" in person.content.decode()
     assert "Minister of Defence of Ukraine" in person.content.decode()
-    hover = chart_data(person)["data"][0]["hovertext"][0]
+    hover = chart_data(person)["data"][0]["customdata"][0][1]
     assert "Role: head of delegation (Minister of Defence of Ukraine)" in hover
     assert "Host" in party.content.decode()
     assert len(chart_points(chart_data(party))) == 1
@@ -456,7 +456,7 @@ def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     assert "javascript:alert(&#x27;venue&#x27;)" in detail
 
     figure = chart_data(client.get(reverse("home")))
-    hover = next(t for t in figure["data"] if t.get("hovertext"))["hovertext"][0]
+    hover = next(t for t in figure["data"] if t.get("customdata"))["customdata"][0][1]
     assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in hover
     assert "&lt;script&gt;alert(&#x27;outcome&#x27;)&lt;/script&gt;" in hover
     assert "javascript:alert(&#x27;venue&#x27;)" in hover

@@ -73,19 +73,9 @@ def legend():
     }
 
 
-def place_label(row):
-    from django_countries import countries
-
-    parts = [row.get("venue"), row.get("city"), countries.name(row["country"]) or ""]
-    return ", ".join(p for p in parts if p)
-
-
-def hover_text(row, extra=""):
-    lines = [
-        f"<b>{escape(date_label(row['start_date'], row['end_date'], row['date_precision']))}</b>",
-        escape(row["title"]),
-    ]
-    place = place_label(row)
+def hover_text(row, when, place, extra=""):
+    """The hover label: every editor-typed part escaped, since Plotly renders some HTML."""
+    lines = [f"<b>{escape(when)}</b>", escape(row["title"])]
     if place:
         lines.append(escape(place))
     if row["main_outcome_description"]:
@@ -104,8 +94,12 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
 
     ``rows`` are :meth:`EventQuerySet.for_timeline` rows. Multi-day events get a span;
     events known only to the month or year get a dashed span over the whole period and
-    an open marker. Above ``TRACKER_WEBGL_THRESHOLD`` events the traces switch to WebGL.
+    an open marker. Traces stay few (one per kind, and per kind of approximate date);
+    colours are numbers on a discrete colour scale, which Plotly checks in one pass.
+    Above ``TRACKER_WEBGL_THRESHOLD`` events the traces switch to WebGL.
     """
+    from django_countries import countries
+
     hover_extra = hover_extra or {}
     rows = list(rows)
     trace_class = go.Scattergl if len(rows) > settings.TRACKER_WEBGL_THRESHOLD else go.Scatter
@@ -114,12 +108,16 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
             r["process_title"] for r in sorted(rows, key=lambda r: r["process_position"])
         )
     )
+    url_pattern = reverse("event-detail", args=["SLUG"])
+    country_names, date_labels = {}, {}
 
-    by_kind = OrderedDict((kind, []) for kind in KIND_SYMBOLS)
+    groups = OrderedDict(
+        ((kind, approximate), []) for kind in KIND_SYMBOLS for approximate in (False, True)
+    )
     spans = {"solid": ([], []), "dash": ([], [])}
     for row in rows:
-        by_kind[row["kind"]].append(row)
         approximate = row["date_precision"] != Event.Precision.DAY
+        groups[(row["kind"], approximate)].append(row)
         if approximate:
             first, last = approximate_span(row["start_date"], row["date_precision"])
         else:
@@ -128,6 +126,18 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
             xs, ys = spans["dash" if approximate else "solid"]
             xs.extend([first, last, None])
             ys.extend([row["process_title"], row["process_title"], None])
+
+    def when(row):
+        key = (row["start_date"], row["end_date"], row["date_precision"])
+        if key not in date_labels:
+            date_labels[key] = date_label(*key)
+        return date_labels[key]
+
+    def place(row):
+        code = row["country"]
+        if code not in country_names:
+            country_names[code] = countries.name(code) if code else ""
+        return ", ".join(p for p in (row["venue"], row["city"], country_names[code]) if p)
 
     figure = go.Figure()
     for style, (xs, ys) in spans.items():
@@ -143,30 +153,41 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
                     name=_("duration"),
                 )
             )
-    for kind, kind_rows in by_kind.items():
+    colour_scale = [
+        [i / (len(STATUS_GROUPS) - 1), group[2]] for i, group in enumerate(STATUS_GROUPS)
+    ]
+    group_index = {group[0]: i for i, group in enumerate(STATUS_GROUPS)}
+    for (kind, approximate), kind_rows in groups.items():
         if not kind_rows:
             continue
-        symbol = KIND_SYMBOLS[kind]
+        name = str(Event.Kind(kind).label)
         figure.add_trace(
             trace_class(
                 x=[r["start_date"] for r in kind_rows],
                 y=[r["process_title"] for r in kind_rows],
                 mode="markers",
-                name=str(Event.Kind(kind).label),
+                name=_("%(kind)s (approximate date)") % {"kind": name} if approximate else name,
                 legendgroup="kind",
                 legendgrouptitle_text=_("Kind of event"),
                 marker={
-                    "symbol": [
-                        symbol if r["date_precision"] == Event.Precision.DAY else f"{symbol}-open"
-                        for r in kind_rows
-                    ],
+                    "symbol": f"{KIND_SYMBOLS[kind]}-open" if approximate else KIND_SYMBOLS[kind],
                     "size": 14,
-                    "color": [status_group(r["main_outcome_status"])[2] for r in kind_rows],
+                    "color": [
+                        group_index[status_group(r["main_outcome_status"])[0]] for r in kind_rows
+                    ],
+                    "colorscale": colour_scale,
+                    "cmin": 0,
+                    "cmax": len(STATUS_GROUPS) - 1,
                     "line": {"color": "#222222", "width": 1},
                 },
-                hovertext=[hover_text(r, hover_extra.get(r["pk"], "")) for r in kind_rows],
-                hoverinfo="text",
-                customdata=[[reverse("event-detail", args=[r["slug"]])] for r in kind_rows],
+                customdata=[
+                    [
+                        url_pattern.replace("SLUG", r["slug"]),
+                        hover_text(r, when(r), place(r), hover_extra.get(r["pk"], "")),
+                    ]
+                    for r in kind_rows
+                ],
+                hovertemplate="%{customdata[1]}<extra></extra>",
             )
         )
     for _key, label, colour, _statuses in STATUS_GROUPS:

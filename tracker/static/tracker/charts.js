@@ -8,6 +8,25 @@
     return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/";
   }
 
+  function webglAvailable() {
+    try {
+      var canvas = document.createElement("canvas");
+      return Boolean(canvas.getContext("webgl") || canvas.getContext("experimental-webgl"));
+    } catch (error) {
+      return false;
+    }
+  }
+
+  /* Large timelines come as WebGL traces; without WebGL, draw them as SVG instead. */
+  function withoutWebgl(data) {
+    data.forEach(function (trace) {
+      if (trace.type === "scattergl") {
+        trace.type = "scatter";
+      }
+    });
+    return data;
+  }
+
   function draw(element) {
     var source = document.getElementById(element.dataset.figure);
     if (!source || !window.Plotly) {
@@ -22,7 +41,8 @@
       displaylogo: false,
       modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"],
     };
-    window.Plotly.newPlot(element, figure.data, figure.layout, config).then(function () {
+    var data = webglAvailable() ? figure.data : withoutWebgl(figure.data);
+    window.Plotly.newPlot(element, data, figure.layout, config).then(function () {
       element.classList.add("is-drawn");
       element.on("plotly_click", function (event) {
         var point = event.points && event.points[0];
