@@ -23,7 +23,7 @@ test: $(VENV)/.installed-dev
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
-benchmark: $(VENV)/.installed
+benchmark: $(VENV)/.installed-dev
 	DJANGO_DEBUG=1 $(BIN)/python manage.py benchmark
 
 $(VENV)/bin/python:

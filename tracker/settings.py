@@ -145,3 +145,5 @@ LOGGING = {
 # The tracker's own settings.
 TRACKER_PAGE_SIZE = 50
 TRACKER_WEBGL_THRESHOLD = 1000
+# The public address, for links in files written outside a request (export_csv).
+TRACKER_BASE_URL = os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:8000")

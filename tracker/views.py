@@ -6,11 +6,15 @@ from itertools import groupby
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Min, Q
+from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import charts
-from .filters import filter_events
+from .columns import TABLES, data_package
+from .csv_export import csv_lines, file_name
+from .filters import error_text, filter_events
 from .models import Event, Outcome, Participation, Party, Person, Process
 
 TABLE_LIMIT = 500
@@ -163,3 +167,46 @@ def person_detail(request, slug):
     person = get_object_or_404(Person.objects.public().select_related("party"), slug=slug)
     participations = Participation.objects.filter(person=person)
     return actor_page(request, "tracker/person_detail.html", person, participations)
+
+
+# CSV: the same filters as the event list, validated before the first byte is sent.
+
+
+def export_csv(request, table):
+    table = TABLES[table]
+    filterset, events = filter_events(request.GET)
+    errors = error_text(filterset) if not filterset.is_valid() else ""
+    bom = request.GET.get("bom", "")
+    if bom not in ("", "0", "1"):
+        errors += "\nbom: use bom=1 for a byte-order mark, or leave it out."
+    if errors:
+        return HttpResponseBadRequest(
+            _("The filters could not be understood; no CSV was written.")
+            + "\n"
+            + errors.strip()
+            + "\n",
+            content_type="text/plain; charset=utf-8",
+        )
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    lines = csv_lines(table, events.for_export(), base_url=base_url, bom=bom == "1")
+    name = file_name(table, timezone.localdate())
+    return StreamingHttpResponse(
+        lines,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def export_index(request):
+    """The codebook: every column of the three files, and links that keep the filters."""
+    filterset, _events = filter_events(request.GET)
+    return render(
+        request,
+        "tracker/export.html",
+        {"tables": TABLES.values(), "filter": filterset},
+        status=200 if filterset.is_valid() else 400,
+    )
+
+
+def datapackage(request):
+    return JsonResponse(data_package(), json_dumps_params={"indent": 2, "ensure_ascii": False})
