@@ -285,10 +285,6 @@ class Event(Record):
         return self.date_precision != self.Precision.DAY
 
     @property
-    def last_day(self):
-        return self.end_date or self.start_date
-
-    @property
     def place_parts(self):
         """Venue, city, region and country name, as far as they are known."""
         return [p for p in (self.venue, self.city, self.region, self.country.name) if p]

@@ -7,17 +7,8 @@ from simple_history.models import HistoricalRecords
 
 
 class OutcomeQuerySet(models.QuerySet):
-    def published(self):
-        from .events import Event
-
-        return self.filter(event__in=Event.objects.published())
-
     def agreements(self):
         return self.filter(status__in=Outcome.AGREEMENT_STATUSES)
-
-    def carried_out(self):
-        """Agreements that a later event carried out, in full or in part."""
-        return self.agreements().filter(implementations__isnull=False).distinct()
 
 
 class Outcome(models.Model):

@@ -105,8 +105,3 @@ class Participation(models.Model):
     def __str__(self):
         who = " – ".join(str(x) for x in (self.person, self.party) if x)
         return f"{who} ({self.get_role_display()})"
-
-    @property
-    def represented_party(self):
-        """The party on whose behalf the participant acted: the row's, else the person's own."""
-        return self.party or (self.person.party if self.person else None)
