@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint serve seed benchmark clean
+.PHONY: run test benchmark messages clean
 
 run: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -25,6 +25,12 @@ test: $(VENV)/.installed-dev
 
 benchmark: $(VENV)/.installed-dev
 	DJANGO_DEBUG=1 $(BIN)/python manage.py benchmark
+
+# Refresh the Ukrainian and Russian catalogues after changing strings (needs GNU gettext).
+# The compiled .mo files are committed, so running the tracker needs no gettext.
+messages: $(VENV)/.installed-dev
+	$(BIN)/python manage.py makemessages -l uk -l ru --ignore=.venv --ignore=tests --ignore=staticfiles
+	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -35,6 +35,18 @@ def test_public_pages_forbid_scripts_from_elsewhere(client):
     assert "Content-Security-Policy" not in client.get("/admin/login/").headers
 
 
+@pytest.mark.parametrize(
+    ("language", "heading", "download"),
+    [("uk", "Події", "Завантажити CSV"), ("ru", "События", "Скачать CSV")],
+)
+def test_the_interface_is_translated(client, language, heading, download):
+    make_event()
+    body = client.get(reverse("event-list"), headers={"accept-language": language})
+    text = body.content.decode()
+    assert f"<h1>{heading}</h1>" in text
+    assert download in text
+
+
 def test_pages_speak_the_readers_language(client):
     event = make_event(start_date=datetime.date(2025, 5, 16))
     response = client.get(event.get_absolute_url(), headers={"accept-language": "uk"})
