@@ -29,8 +29,8 @@ benchmark: $(VENV)/.installed-dev
 # Refresh the Ukrainian and Russian catalogues after changing strings (needs GNU gettext).
 # The compiled .mo files are committed, so running the tracker needs no gettext.
 messages: $(VENV)/.installed-dev
-	$(BIN)/python manage.py makemessages -l uk -l ru --ignore=.venv --ignore=tests --ignore=staticfiles
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l uk -l ru --ignore=.venv --ignore=tests --ignore=staticfiles
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
