@@ -66,11 +66,8 @@ def status_group(status):
 
 
 def legend():
-    """The encoding, for the HTML legend beside a timeline."""
-    return {
-        "colours": [(label, colour) for _key, label, colour, _statuses in STATUS_GROUPS],
-        "shapes": [(Event.Kind(kind).label, symbol) for kind, symbol in KIND_SYMBOLS.items()],
-    }
+    """The colours, for the HTML legend beside a timeline (Plotly's legend gives shapes)."""
+    return {"colours": [(label, colour) for _key, label, colour, _statuses in STATUS_GROUPS]}
 
 
 def hover_text(row, when, place, extra=""):
@@ -167,8 +164,6 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
                 y=[r["process_title"] for r in kind_rows],
                 mode="markers",
                 name=_("%(kind)s (approximate date)") % {"kind": name} if approximate else name,
-                legendgroup="kind",
-                legendgrouptitle_text=_("Kind of event"),
                 marker={
                     "symbol": f"{KIND_SYMBOLS[kind]}-open" if approximate else KIND_SYMBOLS[kind],
                     "size": 14,
@@ -190,28 +185,21 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
                 hovertemplate="%{customdata[1]}<extra></extra>",
             )
         )
-    for _key, label, colour, _statuses in STATUS_GROUPS:
-        figure.add_trace(
-            trace_class(
-                x=[None],
-                y=[None],
-                mode="markers",
-                name=str(label),
-                legendgroup="status",
-                legendgrouptitle_text=_("Strongest outcome"),
-                marker={"symbol": "square", "size": 12, "color": colour},
-                hoverinfo="skip",
-            )
-        )
     figure.update_layout(
         template="none",
         font={"family": FONT, "size": 13},
-        height=height or max(260, 90 + 70 * len(lanes)),
-        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+        height=height or max(300, 170 + 55 * len(lanes)),
+        margin={"l": 10, "r": 10, "t": 10, "b": 70},
         hovermode="closest",
         hoverlabel={"align": "left"},
         showlegend=True,
-        legend={"orientation": "h", "y": -0.15, "groupclick": "toggleitem"},
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.25,
+            "yref": "paper",
+            "title": {"text": _("Kind of event (click to hide or show):")},
+        },
         xaxis={"type": "date", "showgrid": True, "gridcolor": "#e5e5e5"},
         yaxis={
             "type": "category",
@@ -254,9 +242,13 @@ def follow_through_figure(agreements):
         template="none",
         font={"family": FONT, "size": 13},
         height=320,
-        margin={"l": 40, "r": 10, "t": 10, "b": 40},
+        margin={"l": 70, "r": 10, "t": 10, "b": 40},
         legend={"orientation": "h", "y": -0.2},
         xaxis={"type": "date", "gridcolor": "#e5e5e5"},
-        yaxis={"title": {"text": _("agreements (cumulative)")}, "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": _("agreements (cumulative)")},
+            "rangemode": "tozero",
+            "automargin": True,
+        },
     )
     return figure.to_plotly_json()

@@ -30,7 +30,7 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email="", password=password)
         self.stdout.write(
-            self.style.SUCCESS("Created a local superuser for http://127.0.0.1:8000/admin/")
+            self.style.SUCCESS("Created a local superuser; log in at /admin/ once the server runs.")
         )
         self.stdout.write(f"    username: {username}\n    password: {password}")
         self.stdout.write("This password is shown only once.")
