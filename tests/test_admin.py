@@ -344,16 +344,78 @@ def test_a_conflicting_edit_is_refused_and_the_first_one_kept(client, admin_form
     assert (event.title, event.changed_by, event.version) == ("Olena's title", olena, 2)
 
 
-def test_editing_a_part_of_an_event_on_its_own_page_moves_the_event_on(client, superuser):
+def test_editing_a_part_of_an_event_on_its_own_page_moves_the_event_on(
+    client, superuser, admin_form_data
+):
     participation = make_participation()
     event = participation.event
     client.force_login(superuser)
+    url = admin_url("participation", "change", participation.pk)
 
-    response = client.post(
-        admin_url("participation", "change", participation.pk),
-        {"event": event.pk, "person": participation.person.pk, "role": "observer", "position": 0},
-    )
+    response = client.post(url, admin_form_data(client.get(url)) | {"role": "observer"})
 
     assert response.status_code == 302
     event.refresh_from_db()
     assert (event.version, event.changed_by) == (2, superuser)
+
+
+def test_a_stale_part_of_an_event_is_refused(client, admin_form_data):
+    olena = make_user("olena", groups=["Editor"])
+    participation = make_participation(role=Participation.Role.DELEGATE)
+    event = participation.event
+    client.force_login(olena)
+    part_url = admin_url("participation", "change", participation.pk)
+    stale_form = admin_form_data(client.get(part_url))
+
+    post_event_change(client, admin_form_data, event, title="Changed meanwhile")
+    response = client.post(part_url, stale_form | {"role": "observer"})
+
+    assert response.status_code == 200
+    assert "olena saved a newer version of this record" in response.content.decode()
+    participation.refresh_from_db()
+    assert participation.role == Participation.Role.DELEGATE
+
+
+def test_an_editor_cannot_publish_by_reverting_to_a_published_version(client, admin_form_data):
+    publisher = make_user("petro", groups=["Publisher"])
+    editor = make_user("olena", groups=["Editor"])
+    event = make_event(status=Event.Status.PUBLISHED)
+    client.force_login(publisher)
+    post_event_change(client, admin_form_data, event, status="draft")
+    published_version = event.history.filter(status="published").last()
+
+    client.force_login(editor)
+    revert_url = reverse(
+        "admin:tracker_event_simple_history", args=[event.pk, published_version.pk]
+    )
+    response = client.post(revert_url, admin_form_data(client.get(revert_url)))
+
+    assert response.status_code == 200
+    event.refresh_from_db()
+    assert event.status == Event.Status.DRAFT
+    assert client.get(event.get_absolute_url()).status_code == 200  # staff preview only
+    client.logout()
+    assert client.get(event.get_absolute_url()).status_code == 404
+
+
+def test_a_quantity_without_a_unit_is_refused(client, superuser):
+    event = make_event()
+    client.force_login(superuser)
+
+    response = client.post(
+        admin_url("outcome", "add"),
+        {
+            "event": event.pk,
+            "position": 0,
+            "kind": "prisoner_exchange",
+            "status": "agreed",
+            "description": "An exchange.",
+            "quantity": 1000,
+            "unit": "",
+            "implementations-TOTAL_FORMS": 0,
+            "implementations-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert "Say what the quantity counts (the unit)." in response.content.decode()
+    assert not event.outcomes.exists()

@@ -3,6 +3,7 @@
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from django.contrib import admin, messages
@@ -25,6 +26,7 @@ from .forms import (
     CitationFormSet,
     ConflictCheckForm,
     EventForm,
+    EventPartForm,
     ImportForm,
     ParticipationFormSet,
 )
@@ -88,7 +90,6 @@ class YearFilter(admin.SimpleListFilter):
 @admin.register(Process)
 class ProcessAdmin(RecordAdmin):
     list_display = ["title", "conflict", "status", "start_date", "end_date", "position"]
-    list_editable = ["position"]
     list_filter = ["status", "conflict"]
     search_fields = ["title", "description", "conflict"]
     prepopulated_fields = {"slug": ["title"]}
@@ -298,9 +299,9 @@ class EventAdmin(RecordAdmin):
                     with target.open("wb") as handle:
                         for chunk in upload.chunks():
                             handle.write(chunk)
-                    files[upload.name] = target
+                    files[f"{name}.csv"] = target
             try:
-                context["report"] = import_tables(files=files, dry_run=True)
+                context["report"] = import_tables(files=files, dry_run=True, user=request.user)
             except ImportRefused as refused:
                 shutil.rmtree(folder, ignore_errors=True)
                 context["problems"] = refused.problems
@@ -324,7 +325,7 @@ class EventAdmin(RecordAdmin):
             return redirect("admin:tracker_event_import")
         files = {name: Path(p) for name, p in pending["files"].items()}
         try:
-            report = import_tables(files=files)
+            report = import_tables(files=files, user=request.user)
         except ImportRefused as refused:
             context |= {"problems": refused.problems, "form": ImportForm()}
             return TemplateResponse(request, "admin/tracker/event/import.html", context)
@@ -359,10 +360,21 @@ class EventAdmin(RecordAdmin):
         self.message_user(request, message % changed, messages.SUCCESS)
 
 
+UPLOADS = Path(tempfile.gettempdir()) / "tracker-imports"
+UPLOAD_LIFETIME = 24 * 60 * 60  # seconds an unconfirmed preview's files are kept
+
+
 def _upload_folder(token, create=True):
-    """Where uploaded files wait between the preview and the confirmation."""
-    folder = Path(tempfile.gettempdir()) / "tracker-imports" / token
+    """Where uploaded files wait between the preview and the confirmation.
+
+    Creating one clears out previews that were never confirmed.
+    """
+    folder = UPLOADS / token
     if create:
+        cutoff = time.time() - UPLOAD_LIFETIME
+        for old in UPLOADS.glob("*"):
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -375,6 +387,12 @@ class EventPartAdmin(SimpleHistoryAdmin):
     """
 
     event_field = "event"
+    form = EventPartForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.event_field = self.event_field
+        return form
 
     def touch_events(self, request, event_ids):
         Event.objects.filter(pk__in=event_ids).update(

@@ -28,33 +28,66 @@ class ConflictCheckForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if self.instance.pk is None:
-            return cleaned_data
-        model = type(self.instance)
-        current = (
-            model.objects.select_for_update(of=("self",))
-            .filter(pk=self.instance.pk)
-            .values("version", "updated_at", "changed_by__username")
-            .first()
+        if self.instance.pk is not None:
+            refuse_if_stale(type(self.instance), self.instance.pk, cleaned_data.get("seen_version"))
+        return cleaned_data
+
+
+def refuse_if_stale(model, pk, seen_version):
+    """Raise a ValidationError if the record moved past ``seen_version`` (or is gone).
+
+    Locks the row on databases that can, inside the admin's transaction, so that two
+    saves from the same version cannot both pass.
+    """
+    current = (
+        model.objects.select_for_update(of=("self",))
+        .filter(pk=pk)
+        .values("version", "updated_at", "changed_by__username")
+        .first()
+    )
+    if current is None:
+        raise ValidationError(
+            _("Someone deleted this record after you opened it; nothing was saved."),
+            code="conflict",
         )
-        if current is None:
-            raise ValidationError(
-                _("Someone deleted this record after you opened it; nothing was saved."),
-                code="conflict",
+    if seen_version != current["version"]:
+        raise ValidationError(
+            _(
+                "%(who)s saved a newer version of this record at %(when)s, after you "
+                "opened it. Your changes were not saved, so theirs are not lost: copy "
+                "what you typed, reload the page, and make your change again."
+            ),
+            code="conflict",
+            params={
+                "who": current["changed_by__username"] or _("The seed loader"),
+                "when": date_format(localtime(current["updated_at"]), "DATETIME_FORMAT"),
+            },
+        )
+
+
+class EventPartForm(forms.ModelForm):
+    """A part of an event (an outcome, a participation, a link) on its own page: refused
+    when the event changed after the page was opened, as the event's own form is."""
+
+    event_field = "event"
+    seen_event_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        event_id = getattr(self.instance, f"{self.event_field}_id", None)
+        version = Event.objects.filter(pk=event_id).values_list("version", flat=True).first()
+        self.fields["seen_event_version"].initial = version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is not None:
+            event_id = (
+                type(self.instance)
+                .objects.filter(pk=self.instance.pk)
+                .values_list(f"{self.event_field}_id", flat=True)
+                .first()
             )
-        if cleaned_data.get("seen_version") != current["version"]:
-            raise ValidationError(
-                _(
-                    "%(who)s saved a newer version of this record at %(when)s, after you "
-                    "opened it. Your changes were not saved, so theirs are not lost: copy "
-                    "what you typed, reload the page, and make your change again."
-                ),
-                code="conflict",
-                params={
-                    "who": current["changed_by__username"] or _("The seed loader"),
-                    "when": date_format(localtime(current["updated_at"]), "DATETIME_FORMAT"),
-                },
-            )
+            refuse_if_stale(Event, event_id, cleaned_data.get("seen_event_version"))
         return cleaned_data
 
 
@@ -65,10 +98,16 @@ class EventForm(ConflictCheckForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The status now in the database: on a history page the instance is an old copy,
+        # and reverting to it must not publish or unpublish behind a publisher's back.
+        self.current_status = (
+            Event.objects.filter(pk=self.instance.pk).values_list("status", flat=True).first()
+            or Event.Status.DRAFT
+        )
         status = self.fields.get("status")
         if status is None or self.can_publish:
             return
-        if self.instance.status == Event.Status.PUBLISHED:
+        if self.current_status == Event.Status.PUBLISHED:
             status.disabled = True
             status.help_text = _("Published. Only a publisher can return it to draft.")
         else:
@@ -77,7 +116,7 @@ class EventForm(ConflictCheckForm):
 
     def clean_status(self):
         status = self.cleaned_data["status"]
-        was = self.instance.status if self.instance.pk else Event.Status.DRAFT
+        was = self.current_status
         publishing_changes = Event.Status.PUBLISHED in {status, was} and status != was
         if publishing_changes and not self.can_publish:
             raise ValidationError(_("Only a publisher can publish or unpublish an event."))
