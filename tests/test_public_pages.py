@@ -222,6 +222,8 @@ def test_each_filter_narrows_the_list_and_the_chart(client, two_tracks, params, 
         ({"role": "king"}, "role", "Select a valid choice."),
         ({"outcome_status": "maybe"}, "outcome_status", "Select a valid choice."),
         ({"country": "XX"}, "country", "Select a valid choice."),
+        ({"q": "peace " * 40}, "q", "Ensure this value has at most 200 characters"),
+        ({"q": "a b c d e f g h i j k"}, "q", "Search for at most 10 words."),
         (
             {"date_after": "2025-06-01", "date_before": "2025-01-01"},
             "date_before",
@@ -289,6 +291,42 @@ def test_event_page_shows_caveats_precision_and_neighbours(client):
     assert "<li>Exact venue</li>" in body
     assert "<li>Who chaired</li>" in body
     assert (response.context["previous"], response.context["next"]) == (first, last)
+
+
+def test_an_approximate_date_counts_for_its_whole_month():
+    from tracker.filters import filter_events
+
+    make_event(slug="march", start_date=datetime.date(2025, 3, 1), date_precision="month")
+    make_event(slug="year", start_date=datetime.date(2025, 1, 1), date_precision="year")
+    make_event(slug="exact", start_date=datetime.date(2025, 3, 1))
+
+    _filterset, events = filter_events({"date_after": "2025-03-15"})
+    assert sorted(events.values_list("slug", flat=True)) == ["march", "year"]
+
+
+def test_party_filter_and_party_page_agree(client):
+    ukraine = make_party(name="Ukraine", slug="ukraine")
+    event = make_event(slug="by-person")
+    make_participation(event=event, person=make_person(party=ukraine), role="delegate")
+
+    listed = client.get(reverse("event-list"), {"party": "ukraine"}).context["page"].object_list
+    page = client.get(ukraine.get_absolute_url())
+
+    assert [e.slug for e in listed] == ["by-person"]
+    assert [p.event.slug for p in page.context["participations"]] == ["by-person"]
+
+
+def test_a_party_named_only_in_an_outcome_has_a_page(client):
+    outcome = make_outcome()
+    quartet = make_party(name="Quartet", slug="quartet", kind="coalition", country="")
+    outcome.agreed_by.set([quartet])
+
+    detail = client.get(outcome.event.get_absolute_url()).content.decode()
+    page = client.get(quartet.get_absolute_url())
+
+    assert 'href="/parties/quartet/"' in detail
+    assert page.status_code == 200
+    assert "the record names this party only in outcomes" in page.content.decode()
 
 
 def test_unknown_pages_are_404(client):
@@ -393,11 +431,18 @@ def test_drafts_appear_nowhere_public(client):
 
     home = client.get(reverse("home"))
     assert home.context["summary"]["events"] == 2
+    make_participation(
+        event=Event.objects.get(slug="secret-draft"),
+        person=make_person(slug="secret-envoy"),
+        role="mediator",
+    )
     for url in (
         "/events/secret-draft/",
         "/events/secret-review/",
         "/processes/secret-channel/",
         "/parties/secret-mediator/",
+        "/people/secret-envoy/",
+        "/events/?person=secret-envoy",
         "/events/?process=secret-channel",
         "/events/?party=secret-mediator",
     ):
@@ -426,7 +471,8 @@ HOSTILE = {
 
 def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     party = make_party(name="<b onmouseover=alert(1)>Party</b>", slug="hostile")
-    event = make_event(slug="hostile", **HOSTILE)
+    process = make_process(title='<a href="https://evil.example/">Lane</a>')
+    event = make_event(slug="hostile", process=process, **HOSTILE)
     make_participation(event=event, party=party, role="host")
     make_outcome(event=event, description="<script>alert('outcome')</script>")
     cite(event, make_source(url="", title="<i>Print</i>", publisher="Desk"))
@@ -461,6 +507,14 @@ def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     assert "&lt;script&gt;alert(&#x27;outcome&#x27;)&lt;/script&gt;" in hover
     assert "javascript:alert(&#x27;venue&#x27;)" in hover
     assert "<script" not in json.dumps(figure)
+    assert "<a href" not in json.dumps(figure)
+    assert figure["layout"]["yaxis"]["categoryarray"] == [
+        "&lt;a href=&quot;https://evil.example/&quot;&gt;Lane&lt;/a&gt;"
+    ]
+
+    feed = client.get(reverse("feed")).content.decode()
+    assert "&lt;img" not in feed.replace("&amp;lt;img", "")  # a reader decodes one level
+    assert "&amp;lt;img src=x onerror=alert(&amp;#x27;summary&amp;#x27;)&amp;gt;" in feed
 
 
 # Queries do not grow with the record

@@ -61,6 +61,4 @@ def test_the_16_may_2025_page_shows_who_chaired_led_and_what_was_carried_out(see
 
 def test_the_home_page_counts_the_seeded_record(seeded, client):
     summary = client.get(reverse("home")).context["summary"]
-    assert summary["events"] == 47
-    assert summary["rounds"] == Event.objects.filter(kind="round_of_talks").count()
-    assert summary["carried_out"] >= 4
+    assert summary == {"events": 47, "rounds": 22, "agreements": 50, "carried_out": 6}

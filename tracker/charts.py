@@ -100,9 +100,11 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
     hover_extra = hover_extra or {}
     rows = list(rows)
     trace_class = go.Scattergl if len(rows) > settings.TRACKER_WEBGL_THRESHOLD else go.Scatter
+    # Lane labels are editor-typed too, and Plotly renders some HTML in tick labels.
+    lane_of = {r["process_title"]: escape(r["process_title"]) for r in rows}
     lanes = list(
         OrderedDict.fromkeys(
-            r["process_title"] for r in sorted(rows, key=lambda r: r["process_position"])
+            lane_of[r["process_title"]] for r in sorted(rows, key=lambda r: r["process_position"])
         )
     )
     url_pattern = reverse("event-detail", args=["SLUG"])
@@ -122,7 +124,8 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
         if last and last != first:
             xs, ys = spans["dash" if approximate else "solid"]
             xs.extend([first, last, None])
-            ys.extend([row["process_title"], row["process_title"], None])
+            lane = lane_of[row["process_title"]]
+            ys.extend([lane, lane, None])
 
     def when(row):
         key = (row["start_date"], row["end_date"], row["date_precision"])
@@ -161,7 +164,7 @@ def timeline_figure(rows, *, hover_extra=None, height=None):
         figure.add_trace(
             trace_class(
                 x=[r["start_date"] for r in kind_rows],
-                y=[r["process_title"] for r in kind_rows],
+                y=[lane_of[r["process_title"]] for r in kind_rows],
                 mode="markers",
                 name=_("%(kind)s (approximate date)") % {"kind": name} if approximate else name,
                 marker={

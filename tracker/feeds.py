@@ -1,6 +1,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import linebreaks
 from django.utils.translation import gettext_lazy as _
 
 from .models import Event
@@ -25,7 +26,8 @@ class PublishedEventsFeed(Feed):
         return f"{item.start_date.isoformat()}: {item.title}"
 
     def item_description(self, item):
-        return item.summary
+        # Atom carries the summary as HTML: escape what the editor typed.
+        return linebreaks(item.summary, autoescape=True)
 
     def item_pubdate(self, item):
         return item.published_at

@@ -8,8 +8,19 @@ from django_countries import countries
 
 from .models import Event, Outcome, Participation, Party, Person, Process
 
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 10
+
 
 class EventFilterForm(forms.Form):
+    def clean_q(self):
+        words = self.cleaned_data["q"].split()
+        if len(words) > MAX_SEARCH_WORDS:
+            raise forms.ValidationError(
+                _("Search for at most %(max)d words."), params={"max": MAX_SEARCH_WORDS}
+            )
+        return self.cleaned_data["q"]
+
     def clean(self):
         cleaned_data = super().clean()
         after, before = cleaned_data.get("date_after"), cleaned_data.get("date_before")
@@ -22,6 +33,7 @@ class EventFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",
+        max_length=MAX_SEARCH_LENGTH,
         help_text=_("Words in the title, summary, place or participants' names."),
     )
     date_after = django_filters.DateFilter(
@@ -100,8 +112,7 @@ class EventFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         conditions = Q()
         if data.get("party"):
-            party = data["party"]
-            conditions &= Q(party=party) | Q(side=party) | Q(person__party=party)
+            conditions &= Participation.objects.involving_q(data["party"])
         if data.get("person"):
             conditions &= Q(person=data["person"])
         if data.get("role"):
@@ -134,7 +145,14 @@ class EventFilter(django_filters.FilterSet):
         return queryset
 
     def on_or_after(self, queryset, name, value):
-        return queryset.filter(Q(start_date__gte=value) | Q(end_date__gte=value))
+        """Events with a day on or after ``value``; an approximate date counts by the whole
+        month or year it stands for."""
+        return queryset.filter(
+            Q(start_date__gte=value)
+            | Q(end_date__gte=value)
+            | Q(date_precision=Event.Precision.MONTH, start_date__gte=value.replace(day=1))
+            | Q(date_precision=Event.Precision.YEAR, start_date__year__gte=value.year)
+        )
 
     def on_or_before(self, queryset, name, value):
         return queryset.filter(start_date__lte=value)

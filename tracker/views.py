@@ -159,7 +159,7 @@ def actor_page(request, template, actor, participations):
 
 def party_detail(request, slug):
     party = get_object_or_404(Party.objects.public(), slug=slug)
-    participations = Participation.objects.filter(Q(party=party) | Q(side=party))
+    participations = Participation.objects.involving(party)
     return actor_page(request, "tracker/party_detail.html", party, participations)
 
 

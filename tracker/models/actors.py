@@ -22,14 +22,19 @@ def _published_events():
 
 class PartyQuerySet(models.QuerySet):
     def public(self):
-        """Parties that took part in, or represented a side at, a published event."""
+        """Parties that took part in a published event (as the party, the side, or through
+        their people) or that agreed or rejected one of its outcomes."""
+        from .outcomes import Outcome
         from .participations import Participation
 
         shown = Participation.objects.filter(event__in=_published_events())
+        outcomes = Outcome.objects.filter(event__in=_published_events())
         return self.filter(
             Q(pk__in=shown.values("party_id"))
             | Q(pk__in=shown.values("side_id"))
             | Q(pk__in=shown.values("person__party_id"))
+            | Q(pk__in=outcomes.values("agreed_by"))
+            | Q(pk__in=outcomes.values("rejected_by"))
         )
 
 

@@ -4,6 +4,17 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
+class ParticipationQuerySet(models.QuerySet):
+    @staticmethod
+    def involving_q(party):
+        """The condition for “this party took part”: as the party, as the side, or through
+        one of its people. Combinable with other conditions on the same participation."""
+        return Q(party=party) | Q(side=party) | Q(person__party=party)
+
+    def involving(self, party):
+        return self.filter(self.involving_q(party))
+
+
 class Participation(models.Model):
     """Who took part in an event, in which role, and for which side.
 
@@ -73,6 +84,7 @@ class Participation(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     history = HistoricalRecords()
+    objects = ParticipationQuerySet.as_manager()
 
     class Meta:
         ordering = ["event__start_date", "event_id", "position", "pk"]
