@@ -61,6 +61,9 @@ def test_the_record_holds_all_47_published_events_each_with_a_source(seeded):
     assert Event.objects.count() == 47
     assert Event.objects.published().count() == 47
     assert not Event.objects.filter(citations__isnull=True).exists()
+    for event in Event.objects.prefetch_related("citations__source"):
+        sources = [c.source for c in event.citations.all()]
+        assert any(s.url and s.publisher and s.published_on for s in sources), event.slug
     assert Event.objects.order_by("start_date").first().start_date == datetime.date(2022, 2, 28)
     assert Event.objects.order_by("-start_date").first().start_date == datetime.date(2026, 3, 5)
     assert Process.objects.count() == 7
@@ -251,6 +254,20 @@ def test_a_broken_seed_file_is_rejected_by_name_and_nothing_is_written(
     assert f"seeds/{file}" in problems
     assert reason in problems
     assert Event.objects.count() == Party.objects.count() == Source.objects.count() == 0
+
+
+def test_a_broken_seed_file_changes_nothing_in_a_loaded_record(seeded, seed_copy):
+    before = snapshot()
+    path = seed_copy / "events/2025/istanbul-direct-talks-2025.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("just under two hours", "a good two hours", 1)  # a real change…
+    text = text.replace("role: mediator", "role: referee", 1)  # …and a broken one
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(SeedError, match="role 'referee' is not one of"):
+        load_seeds(directory=seed_copy)
+
+    assert snapshot() == before
 
 
 def test_the_command_reports_and_refuses_broken_files(seed_copy, capsys):

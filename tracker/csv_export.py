@@ -35,13 +35,19 @@ def table_rows(table, events, *, base_url):
             yield table.row(obj, context)
 
 
-def csv_lines(table, events, *, base_url, bom=False):
-    """The CSV file as pieces of text: RFC 4180 quoting, CRLF line ends, a header row."""
+def csv_lines(table, events, *, base_url, bom=False, counter=None):
+    """The CSV file as pieces of text: RFC 4180 quoting, CRLF line ends, a header row.
+
+    ``counter``, a dict, receives the number of rows written under ``"rows"``.
+    """
     writer = csv.writer(Echo())
     header = writer.writerow(table.header)
     yield ("\ufeff" + header) if bom else header
     batch = []
+    counter = {} if counter is None else counter
+    counter["rows"] = 0
     for row in table_rows(table, events, base_url=base_url):
+        counter["rows"] += 1
         batch.append(writer.writerow(row))
         if len(batch) >= BATCH:
             yield "".join(batch)

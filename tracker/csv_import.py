@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .columns import (
@@ -175,7 +176,8 @@ def _table_for(header):
 
 
 class _Importer:
-    def __init__(self, tables, report, problems, progress):
+    def __init__(self, tables, report, problems, progress, user):
+        self.user = user
         self.tables = tables  # table -> rows
         self.report = report
         self.problems = problems
@@ -282,12 +284,24 @@ class _Importer:
             return
         self.events[event.slug] = event
         event.citations.all().delete()
+        cited = set()
         for position, data in enumerate(sources, 1):
+            identity = Source.identity(
+                url=data["url"],
+                publisher=data["publisher"],
+                title=data["title"],
+                published_on=data["published"],
+            )
+            if identity in cited:
+                self.refuse(row, "sources", f"source {position} repeats an earlier one")
+                continue
+            cited.add(identity)
             source = self.upsert_source(row, data)
             if source is not None:
-                Citation.objects.create(
+                citation = Citation(
                     event=event, source=source, supports=data["supports"], position=position
                 )
+                self.save(row, citation, {"source": "sources", "supports": "sources"})
         self.report.note("events", event.slug, "created" if created else "updated")
 
     def upsert_process(self, row):
@@ -303,12 +317,6 @@ class _Importer:
         return process if self.save(row, process, columns) else None
 
     def upsert_source(self, row, data):
-        if data["url"]:
-            source = Source.objects.filter(url=data["url"]).first()
-        else:
-            source = Source.objects.filter(
-                url="", title=data["title"], publisher=data["publisher"]
-            ).first()
         fields = {
             "url": data["url"],
             "publisher": data["publisher"],
@@ -317,6 +325,8 @@ class _Importer:
             "accessed_on": data["accessed"],
             "archive_url": data["archive_url"],
         }
+        identity = {k: fields[k] for k in ("url", "publisher", "title", "published_on")}
+        source = Source.objects.matching(**identity).first()
         if source and all(getattr(source, k) == v for k, v in fields.items()):
             return source
         source = source or Source()
@@ -332,6 +342,8 @@ class _Importer:
             self.refuse_validation(row, error, columns)
             return False
         instance._change_reason = CHANGE_REASON
+        if self.user is not None and hasattr(instance, "changed_by"):
+            instance.changed_by = self.user
         try:
             with transaction.atomic():
                 instance.save()
@@ -445,6 +457,12 @@ class _Importer:
         related_rows(table, event).all().delete()
         for row in rows:
             write(event, row)
+        # The event changed with its parts: admin pages opened before now are stale, and
+        # the seed loader must see who changed it.
+        touched = {"version": F("version") + 1, "updated_at": timezone.now()}
+        if self.user is not None:
+            touched["changed_by"] = self.user
+        Event.objects.filter(pk=event.pk).update(**touched)
         action = "replaced" if current else "created"
         self.report.note(table.name, event.slug, action, f"{len(current)} → {len(rows)} rows")
 
@@ -518,11 +536,12 @@ def _same(table, current, cells):
     return True
 
 
-def import_tables(*, files, dry_run=False, progress=None):
+def import_tables(*, files, dry_run=False, progress=None, user=None):
     """Import CSV files given as ``{name: path or file object}``.
 
     Returns an :class:`ImportReport`; raises :class:`ImportRefused` listing every problem
     (file, line, column, reason) when anything is wrong, in which case nothing is written.
+    ``user`` is recorded as having changed what the import changes.
     """
     problems = []
     tables = {}
@@ -539,7 +558,7 @@ def import_tables(*, files, dry_run=False, progress=None):
 
     report = ImportReport(dry_run=dry_run)
     with transaction.atomic():
-        importer = _Importer(tables, report, problems, progress)
+        importer = _Importer(tables, report, problems, progress, user)
         importer.run()
         if problems:
             transaction.set_rollback(True)

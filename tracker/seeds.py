@@ -432,7 +432,12 @@ def _source_instance(row):
 
 
 def _source_key(row):
-    return row.get("url") or f"{row['publisher']}|{row.get('title', '')}|{row.get('published')}"
+    return Source.identity(
+        url=row.get("url", ""),
+        publisher=row["publisher"],
+        title=row.get("title", ""),
+        published_on=_as_date(row.get("published")),
+    )
 
 
 def _source_fields(row):
@@ -458,7 +463,7 @@ class _Loader:
     def upsert(self, kind, model, lookup, fields, data):
         """Create, update or leave one record; return it (or the untouched existing one)."""
         fingerprint = _fingerprint(data)
-        label = next(iter(lookup.values()))
+        label = lookup.get("slug") or lookup.get("url") or lookup.get("title")
         instance = model.objects.filter(**lookup).first()
         if instance is None:
             if model is Event and self._deleted_in_admin(lookup) and not self.update:
@@ -549,15 +554,9 @@ class _Loader:
                 rows[key] = row
         for key, row in rows.items():
             fields = _source_fields(row)
-            url = fields.pop("url")
-            if url:
-                lookup = {"url": url}
-            else:
-                lookup = {
-                    "url": "",
-                    "title": fields.pop("title"),
-                    "publisher": fields.pop("publisher"),
-                }
+            # Looked up exactly as Source.identity() tells sources apart.
+            identity = ["url"] if fields["url"] else ["url", "publisher", "title", "published_on"]
+            lookup = {name: fields.pop(name) for name in identity}
             source, _ = self.upsert("sources", Source, lookup, fields, fields | lookup)
             self.sources[key] = source
 

@@ -1,3 +1,6 @@
+import datetime
+
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
@@ -225,7 +228,11 @@ class Event(Record):
     )
     start_time = models.TimeField(_("start time (local)"), null=True, blank=True)
     duration = models.DurationField(
-        _("duration"), null=True, blank=True, help_text=_("E.g. 1:55:00 for just under two hours.")
+        _("duration"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(datetime.timedelta(0))],
+        help_text=_("E.g. 1:55:00 for just under two hours."),
     )
     duration_note = models.CharField(
         _("duration as reported"),

@@ -6,6 +6,14 @@ from simple_history.models import HistoricalRecords
 from .base import Record
 
 
+class SourceQuerySet(models.QuerySet):
+    def matching(self, *, url, publisher, title, published_on):
+        """The stored source these details identify (see :meth:`Source.identity`)."""
+        if url:
+            return self.filter(url=url)
+        return self.filter(url="", publisher=publisher, title=title, published_on=published_on)
+
+
 class Source(Record):
     """A report, statement or document that backs facts in the record."""
 
@@ -19,6 +27,7 @@ class Source(Record):
     archive_url = models.URLField(_("archived copy"), max_length=500, blank=True)
 
     history = HistoricalRecords()
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["publisher", "published_on", "pk"]
@@ -31,12 +40,26 @@ class Source(Record):
                 name="source_url_unique",
                 violation_error_message=_("A source with this URL already exists."),
             ),
+            models.UniqueConstraint(
+                fields=["publisher", "title", "published_on"],
+                condition=Q(url=""),
+                name="source_print_report_unique",
+                violation_error_message=_(
+                    "A report from this publisher with this title and date already exists."
+                ),
+            ),
             models.CheckConstraint(
                 condition=~Q(url="") | ~Q(title=""),
                 name="source_has_url_or_title",
                 violation_error_message=_("A source without a URL needs a title."),
             ),
         ]
+
+    @staticmethod
+    def identity(*, url, publisher, title, published_on):
+        """What makes two citations the same source: its URL, or, for a report without
+        one, its publisher, title and date."""
+        return ("url", url) if url else ("report", publisher, title, published_on)
 
     def __str__(self):
         label = self.title or self.url

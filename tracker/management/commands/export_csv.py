@@ -59,11 +59,14 @@ class Command(BaseCommand):
         for name in table or list(TABLES):
             spec = TABLES[name]
             path = folder / (file_name(spec, timezone.localdate()) if dated else f"{name}.csv")
-            rows = 0
+            written = {}
             with path.open("w", encoding="utf-8", newline="") as handle:
                 for piece in csv_lines(
-                    spec, events.for_export(), base_url=base_url.rstrip("/"), bom=bom
+                    spec,
+                    events.for_export(),
+                    base_url=base_url.rstrip("/"),
+                    bom=bom,
+                    counter=written,
                 ):
                     handle.write(piece)
-                    rows += piece.count("\r\n")
-            self.stdout.write(f"{path}: {rows - 1} rows")
+            self.stdout.write(f"{path}: {written['rows']} rows")

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from tracker.csv_import import ImportRefused, import_tables
@@ -16,21 +17,33 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", help="CSV files to import.")
         parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="Record this user as having made the changes (so that loadseeds keeps them).",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Check everything and report what would change, writing nothing.",
         )
 
-    def handle(self, *args, files, dry_run, verbosity, **options):
+    def handle(self, *args, files, dry_run, user, verbosity, **options):
+        if user:
+            try:
+                user = get_user_model().objects.get_by_natural_key(user)
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"No user called {user!r}.") from None
         sources = {}
         for name in files:
             path = Path(name)
             if not path.is_file():
                 raise CommandError(f"{name}: no such file")
-            sources[path.name] = path
+            sources[name] = path
         progress = self.stderr.write if verbosity > 0 else None
         try:
-            report = import_tables(files=sources, dry_run=dry_run, progress=progress)
+            report = import_tables(
+                files=sources, dry_run=dry_run, progress=progress, user=user or None
+            )
         except ImportRefused as refused:
             listing = "\n".join(f"  {problem}" for problem in refused.problems)
             raise CommandError(
