@@ -62,23 +62,21 @@ class EventQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("process").with_main_outcome().chronological()
 
-    def for_detail(self, *, include_drafts=False):
-        """One event page in a fixed number of queries.
+    def with_parts(self, *, include_drafts=False):
+        """An event's participants, outcomes (with who agreed or rejected them, their
+        sources and the events that carried them out) and citations, prefetched.
 
-        Neighbouring events (links, implementations) are limited to published ones
-        unless ``include_drafts``, so that a public page never names a draft.
+        Events that carried out an outcome are limited to published ones unless
+        ``include_drafts``, so that nothing public ever names a draft.
         """
         from .outcomes import Implementation, Outcome
         from .participations import Participation
 
-        def shown(field):
-            return Q() if include_drafts else shown_to_the_public(field)
-
-        implementations = Implementation.objects.filter(shown("event_id")).select_related("event")
+        shown = Q() if include_drafts else shown_to_the_public("event_id")
         return self.select_related("process").prefetch_related(
             Prefetch(
                 "participations",
-                queryset=Participation.objects.select_related("person__party", "party", "side"),
+                queryset=Participation.objects.select_related("person", "party", "side"),
             ),
             Prefetch(
                 "outcomes",
@@ -86,16 +84,33 @@ class EventQuerySet(models.QuerySet):
                     "agreed_by",
                     "rejected_by",
                     "sources",
-                    Prefetch("implementations", queryset=implementations),
+                    Prefetch(
+                        "implementations",
+                        queryset=Implementation.objects.filter(shown)
+                        .select_related("event")
+                        .order_by("event__start_date", "event_id"),
+                    ),
                 ),
             ),
+            Prefetch("citations", queryset=Citation.objects.select_related("source")),
+        )
+
+    def for_detail(self, *, include_drafts=False):
+        """One event page in a fixed number of queries: its parts, plus the agreements it
+        carried out and the events it is linked to (published ones only, unless
+        ``include_drafts``)."""
+        from .outcomes import Implementation
+
+        def shown(field):
+            return Q() if include_drafts else shown_to_the_public(field)
+
+        return self.with_parts(include_drafts=include_drafts).prefetch_related(
             Prefetch(
                 "implementations",
                 queryset=Implementation.objects.filter(shown("outcome__event_id")).select_related(
                     "outcome__event"
                 ),
             ),
-            Prefetch("citations", queryset=Citation.objects.select_related("source")),
             Prefetch(
                 "links_out",
                 queryset=EventLink.objects.filter(shown("to_event_id")).select_related("to_event"),
@@ -109,39 +124,9 @@ class EventQuerySet(models.QuerySet):
         )
 
     def for_export(self, *, include_drafts=False):
-        """Everything the three CSV tables write, prefetched chunk by chunk.
-
-        As on the pages, later events that carried out an outcome are listed only when
-        published, unless ``include_drafts``.
-        """
-        from .outcomes import Implementation, Outcome
-        from .participations import Participation
-
-        shown = Q() if include_drafts else shown_to_the_public("event_id")
-        return (
-            self.select_related("process")
-            .chronological()
-            .prefetch_related(
-                Prefetch(
-                    "participations",
-                    queryset=Participation.objects.select_related("person", "party", "side"),
-                ),
-                Prefetch(
-                    "outcomes",
-                    queryset=Outcome.objects.prefetch_related(
-                        "agreed_by",
-                        "rejected_by",
-                        Prefetch(
-                            "implementations",
-                            queryset=Implementation.objects.filter(shown)
-                            .select_related("event")
-                            .order_by("event__start_date", "event_id"),
-                        ),
-                    ),
-                ),
-                Prefetch("citations", queryset=Citation.objects.select_related("source")),
-            )
-        )
+        """Everything the three CSV tables write, in export order, prefetched chunk by
+        chunk when iterated."""
+        return self.with_parts(include_drafts=include_drafts).chronological()
 
     def summary(self):
         """Headline counts for these events: events, rounds of talks, agreements, and
