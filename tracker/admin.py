@@ -9,7 +9,6 @@ from pathlib import Path
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -40,6 +39,7 @@ from .models import (
     Party,
     Person,
     Process,
+    RecordVersion,
     Source,
 )
 
@@ -67,10 +67,24 @@ class RecordAdmin(SimpleHistoryAdmin):
         return fieldsets
 
     def save_model(self, request, obj, form, change):
-        obj.changed_by = request.user
         if change:
-            obj.version = (form.cleaned_data.get("seen_version") or obj.version) + 1
+            reason = _("Changed in the admin: %(fields)s") % {
+                "fields": ", ".join(form.changed_data) or _("no field")
+            }
+        else:
+            reason = _("Added in the admin")
+        obj.mark_changed(
+            by=request.user, reason=reason, from_version=form.cleaned_data.get("seen_version")
+        )
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        RecordVersion.bump()
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        RecordVersion.bump()
+        super().delete_queryset(request, queryset)
 
 
 class YearFilter(admin.SimpleListFilter):
@@ -347,8 +361,9 @@ class EventAdmin(RecordAdmin):
                 event.publish(by=request.user)
             else:
                 event.unpublish(by=request.user)
-            event.version += 1
-            event._change_reason = "published" if publish else "returned to draft"
+            event.mark_changed(
+                by=request.user, reason=_("Published") if publish else _("Returned to draft")
+            )
             event.save()
             changed += 1
         if publish:
@@ -395,9 +410,8 @@ class EventPartAdmin(SimpleHistoryAdmin):
         return form
 
     def touch_events(self, request, event_ids):
-        Event.objects.filter(pk__in=event_ids).update(
-            changed_by=request.user, version=F("version") + 1, updated_at=timezone.now()
-        )
+        reason = _("Changed through its %(part)s") % {"part": self.model._meta.verbose_name}
+        Event.objects.filter(pk__in=event_ids).record_change(by=request.user, reason=reason)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
-from django.utils import timezone
 
 from .columns import (
     EVENTS,
@@ -41,6 +39,7 @@ from .models import (
     Process,
     Source,
 )
+from .models.base import Record
 
 CHANGE_REASON = "Imported from CSV"
 PROGRESS_EVERY = 1000
@@ -255,8 +254,6 @@ class _Importer:
             if v["id"] and not Event.objects.filter(pk=v["id"]).exists():
                 event.pk = v["id"]
                 self.created_with_id = True
-        else:
-            event.version += 1
         fields = {
             "process": process,
             "kind": v["kind"],
@@ -278,8 +275,8 @@ class _Importer:
         }
         for name, value in fields.items():
             setattr(event, name, value)
-        if event.status == Event.Status.PUBLISHED and not event.published_at:
-            event.published_at = timezone.now()
+        if event.status == Event.Status.PUBLISHED:
+            event.publish(by=self.user)
         if not self.save(row, event, {name: name for name in fields}, exclude=["process"]):
             return
         self.events[event.slug] = event
@@ -341,9 +338,10 @@ class _Importer:
         except ValidationError as error:
             self.refuse_validation(row, error, columns)
             return False
-        instance._change_reason = CHANGE_REASON
-        if self.user is not None and hasattr(instance, "changed_by"):
-            instance.changed_by = self.user
+        if isinstance(instance, Record):
+            instance.mark_changed(by=self.user, reason=CHANGE_REASON)
+        else:
+            instance._change_reason = CHANGE_REASON
         try:
             with transaction.atomic():
                 instance.save()
@@ -459,10 +457,7 @@ class _Importer:
             write(event, row)
         # The event changed with its parts: admin pages opened before now are stale, and
         # the seed loader must see who changed it.
-        touched = {"version": F("version") + 1, "updated_at": timezone.now()}
-        if self.user is not None:
-            touched["changed_by"] = self.user
-        Event.objects.filter(pk=event.pk).update(**touched)
+        Event.objects.filter(pk=event.pk).record_change(by=self.user, reason=CHANGE_REASON)
         action = "replaced" if current else "created"
         self.report.note(table.name, event.slug, action, f"{len(current)} → {len(rows)} rows")
 

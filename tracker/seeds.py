@@ -17,7 +17,6 @@ from pathlib import Path
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.dateparse import parse_duration
 
 from .models import (
@@ -483,8 +482,6 @@ class _Loader:
         for name, value in fields.items():
             setattr(instance, name, value)
         instance.seed_fingerprint = fingerprint
-        instance.changed_by = None
-        instance.version += 1
         self._save(instance)
         self.report.add(kind, "updated")
         return instance, True
@@ -494,7 +491,7 @@ class _Loader:
 
     @staticmethod
     def _save(instance):
-        instance._change_reason = CHANGE_REASON
+        instance.mark_changed(by=None, reason=CHANGE_REASON)
         instance.save()
 
     def run(self):
@@ -583,8 +580,8 @@ class _Loader:
         data = {k: v for k, v in row.items() if not k.startswith("_")}
         event, changed = self.upsert("events", Event, {"slug": row["slug"]}, fields, data)
         if changed and event.status == Event.Status.PUBLISHED and not event.published_at:
-            event.published_at = timezone.now()
-            self._save(event)
+            event.publish(by=None)
+            event.save(update_fields=["published_at"])
         return event, changed
 
     def _load_event_parts(self, event, row):

@@ -1,6 +1,7 @@
 """The negotiation record: the bottom layer, knowing nothing of views, admin or commands."""
 
 from .actors import Party, Person
+from .base import RecordVersion
 from .events import Citation, Event, EventLink, EventQuerySet
 from .outcomes import Implementation, Outcome
 from .participations import Participation
@@ -18,5 +19,6 @@ __all__ = [
     "Party",
     "Person",
     "Process",
+    "RecordVersion",
     "Source",
 ]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from .base import Record
+from .base import Record, RecordQuerySet
 
 wikidata_id_validator = RegexValidator(
     r"^Q[1-9][0-9]*$", _("Enter a Wikidata item id such as Q212 (a Q followed by digits).")
@@ -20,7 +20,7 @@ def _published_events():
     return Event.objects.published()
 
 
-class PartyQuerySet(models.QuerySet):
+class PartyQuerySet(RecordQuerySet):
     def public(self):
         """Parties that took part in a published event (as the party, the side, or through
         their people) or that agreed or rejected one of its outcomes."""
@@ -87,7 +87,7 @@ class Party(Record):
         return reverse("party-detail", kwargs={"slug": self.slug})
 
 
-class PersonQuerySet(models.QuerySet):
+class PersonQuerySet(RecordQuerySet):
     def public(self):
         """People who took part in a published event."""
         from .participations import Participation

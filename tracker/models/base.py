@@ -1,6 +1,81 @@
+"""What every curated record shares, and the bookkeeping rules every write path calls.
+
+Three rules live here, once each:
+
+- a changed record's ``version`` moves on, with who changed it and when, and a history
+  row says why (:meth:`Record.mark_changed` before saving one instance,
+  :meth:`RecordQuerySet.record_change` for rows changed in bulk or through their parts);
+- the record-wide :class:`RecordVersion` moves on with every write, so that caches and
+  API validators built on it are never stale;
+- an event's first publication is stamped once (:meth:`Event.publish`).
+"""
+
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class RecordVersion(models.Model):
+    """The version of the whole record: one row, moved on by every write path.
+
+    Public caches key their pages on it and the API derives its validators from it, so a
+    write is visible at the next request on every worker and every app server.
+    """
+
+    number = models.BigIntegerField(_("number"), default=0)
+    changed_at = models.DateTimeField(_("last changed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("record version")
+        verbose_name_plural = _("record versions")
+
+    def __str__(self):
+        return str(self.number)
+
+    @classmethod
+    def bump(cls):
+        """Move the record-wide version on (inside the caller's transaction)."""
+        now = timezone.now()
+        if not cls.objects.filter(pk=1).update(number=F("number") + 1, changed_at=now):
+            cls.objects.get_or_create(pk=1, defaults={"number": 1, "changed_at": now})
+
+    @classmethod
+    def current(cls):
+        """``(number, changed_at)`` of the record as it stands."""
+        row = cls.objects.filter(pk=1).values_list("number", "changed_at").first()
+        return row or (0, None)
+
+
+class RecordQuerySet(models.QuerySet):
+    def record_change(self, *, by, reason):
+        """The bookkeeping of a change made to these records without saving them one by
+        one (a part edited on its own page, an import, a bulk action).
+
+        Every record here gets a new version, who changed it (``by``; ``None`` is the seed
+        loader) and when, and a history row giving ``reason``; the record-wide version
+        moves on. Returns the number of records.
+        """
+        ids = list(self.order_by().values_list("pk", flat=True))
+        if not ids:
+            return 0
+        model = self.model
+        now = timezone.now()
+        model._base_manager.filter(pk__in=ids).update(
+            version=F("version") + 1, changed_by=by, updated_at=now
+        )
+        model.after_change(ids)
+        changed = list(model._base_manager.filter(pk__in=ids))
+        model.history.bulk_history_create(
+            changed,
+            update=True,
+            default_user=by,
+            default_change_reason=str(reason),
+            default_date=now,
+        )
+        RecordVersion.bump()
+        return len(ids)
 
 
 class Record(models.Model):
@@ -38,3 +113,23 @@ class Record(models.Model):
     def edited_by_person(self):
         """True once someone has saved the record by hand since it was loaded from the seeds."""
         return self.changed_by_id is not None
+
+    def mark_changed(self, *, by, reason, from_version=None):
+        """The bookkeeping of a change to this instance, to call just before saving it.
+
+        A new record starts at version 1; a changed one moves on from ``from_version``
+        (the version the editor's form was opened at) or from its own. ``by`` is who
+        changed it (``None``: the seed loader); ``reason`` goes into its history row. The
+        record-wide version moves on too.
+        """
+        if self._state.adding:
+            self.version = 1
+        else:
+            self.version = (from_version or self.version) + 1
+        self.changed_by = by
+        self._change_reason = str(reason)
+        RecordVersion.bump()
+
+    @classmethod
+    def after_change(cls, ids):
+        """Hook for what a model derives from its rows after they change (nothing here)."""

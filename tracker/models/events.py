@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from .base import Record
+from .base import Record, RecordQuerySet
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(RecordQuerySet):
     def published(self):
         """The one rule for what the public sees: published events only."""
         return self.filter(status=Event.Status.PUBLISHED)

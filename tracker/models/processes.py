@@ -4,10 +4,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .base import Record
+from .base import Record, RecordQuerySet
 
 
-class ProcessQuerySet(models.QuerySet):
+class ProcessQuerySet(RecordQuerySet):
     def public(self):
         """Processes with at least one published event: the only ones the public sees."""
         from .events import Event

@@ -3,10 +3,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .base import Record
+from .base import Record, RecordQuerySet
 
 
-class SourceQuerySet(models.QuerySet):
+class SourceQuerySet(RecordQuerySet):
     def matching(self, *, url, publisher, title, published_on):
         """The stored source these details identify (see :meth:`Source.identity`)."""
         if url:
