@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.dateparse import parse_duration
 
+from .consistency import check_events
 from .models import (
     Citation,
     Event,
@@ -49,6 +50,7 @@ class Report:
 
     counts: dict = field(default_factory=lambda: defaultdict(Counter))
     skipped: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # consistency.Finding, after loading
 
     def add(self, kind, outcome, label=None, reason=None):
         self.counts[kind][outcome] += 1
@@ -644,12 +646,16 @@ class _Loader:
 def load_seeds(*, directory, update=False, dry_run=False, progress=None):
     """Check and load the seed files in one transaction; return a :class:`Report`.
 
-    With ``dry_run`` everything is checked and counted, then rolled back.
+    With ``dry_run`` everything is checked and counted, then rolled back. The seeded
+    events, as they stand after loading, go through the consistency check
+    (``report.warnings``).
     """
     seeds = read_seeds(directory)
     report = Report()
     with transaction.atomic():
         _Loader(seeds, update=update, report=report, progress=progress).run()
+        seeded = Event.objects.filter(slug__in=[row["slug"] for row in seeds.events])
+        report.warnings = check_events(seeded)
         if dry_run:
             transaction.set_rollback(True)
     return report

@@ -38,6 +38,7 @@ class Command(BaseCommand):
             ) from error
         for line in report.lines():
             self.stdout.write(line)
+        self.write_warnings(report.warnings)
         verb = "Would load" if check else "Loaded"
         self.stdout.write(
             self.style.SUCCESS(
@@ -45,3 +46,16 @@ class Command(BaseCommand):
                 f"{report.total('unchanged')} unchanged, {report.total('skipped')} skipped."
             )
         )
+
+    def write_warnings(self, warnings):
+        """The consistency check's findings: they are worth a look, and load nonetheless."""
+        if not warnings:
+            self.stdout.write("Consistency check: no warnings.")
+            return
+        self.stdout.write(
+            self.style.WARNING(
+                f"Consistency check: {len(warnings)} warning(s); they do not stop the load:"
+            )
+        )
+        for warning in warnings:
+            self.stdout.write(f"  {warning}")
