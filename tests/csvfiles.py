@@ -72,7 +72,8 @@ def empty_the_record():
 
 def record_tables(*, bookkeeping=False):
     """Every table of the record (many-to-many tables included, history and the imports'
-    own tables not), row by row: what a revert must give back."""
+    own tables not), row by row: what a revert must give back. A many-to-many table is
+    compared by its pairs, not the numbers of its rows."""
     tables = {}
     for model in apps.get_app_config("tracker").get_models(include_auto_created=True):
         name = model._meta.object_name
@@ -87,7 +88,9 @@ def record_tables(*, bookkeeping=False):
             for f in model._meta.concrete_fields
             if bookkeeping or f.attname not in BOOKKEEPING
         ]
-        tables[model._meta.db_table] = list(model.objects.order_by("pk").values_list(*fields))
+        if model._meta.auto_created:  # a many-to-many table: its pairs are its content
+            fields.remove("id")
+        tables[model._meta.db_table] = sorted(model.objects.values_list(*fields))
     return tables
 
 

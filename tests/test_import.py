@@ -74,7 +74,8 @@ def test_reimporting_an_unchanged_export_plans_and_changes_nothing(client, unsee
     dry = import_texts(texts, dry_run=True)
     report = import_texts(texts)
 
-    assert dry.plan.is_empty and report.plan.is_empty, report.text()
+    assert dry.plan.is_empty, dry.text()
+    assert report.plan.is_empty
     assert report.counts["events"] == {"unchanged": 47}
     assert report.notes == []
     assert state() == before
@@ -258,7 +259,8 @@ def test_rows_are_updated_in_place_and_only_rows_the_file_dropped_are_deleted(cl
     version = istanbul.version
 
     (step,) = import_texts(texts, dry_run=True).plan.changes
-    assert step.action == "deleted" and step.obj.pk == dropped.pk
+    assert step.action == "deleted"
+    assert step.obj.pk == dropped.pk
     assert (
         report_line(step)
         == f"deleted {dropped.person.name} – {dropped.party.name} (delegate) at {ISTANBUL}"

@@ -811,7 +811,8 @@ def _fields(model):
     return [
         f
         for f in model._meta.get_fields()
-        if f.primary_key or ((f.concrete or f.many_to_many) and not f.auto_created)
+        if getattr(f, "primary_key", False)
+        or ((f.concrete or f.many_to_many) and not f.auto_created)
     ]
 
 
@@ -895,7 +896,7 @@ def codebook_markdown():
 
 def left_out_markdown():
     """What stays in the tracker, for the README (a test keeps the two in step)."""
-    return "\n".join(f"- `{key}`: {reason}" for key, reason in LEFT_OUT.items()) + "\n"
+    return "\n".join(f"- `{key}`: {reason}" for key, reason in sorted(LEFT_OUT.items())) + "\n"
 
 
 def data_package(base_url=""):

@@ -348,8 +348,8 @@ def check_derived(context):
             continue
         planned = _Planned(event, context)
         for column in derived:
-            if not row.has(column.name):
-                continue
+            if not row.has(column.name) or row.values[column.name] == "":
+                continue  # a cell left empty says nothing
             expected = column.value(planned, {"base_url": ""})
             if not column.same(row.values[column.name], expected):
                 context.plan.notes.append(

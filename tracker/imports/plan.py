@@ -93,6 +93,8 @@ def show(value):
         return "[" + ", ".join(show(v) for v in value) + "]"
     if value is None or value == "":
         return "—"
+    if isinstance(value, int):
+        return str(value)
     if hasattr(value, "_meta"):
         return str(value)
     if hasattr(value, "isoformat") or hasattr(value, "total_seconds"):

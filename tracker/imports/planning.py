@@ -197,6 +197,8 @@ def _apply_relation(context, row, obj, relation, key, creating):
         related = context.event(slug, row, key.name) if slug else None
     else:
         related = context.refs.get(model, slug)
+    if slug and related is None:
+        row.unresolved = True  # already refused: the row's other rules would only echo it
     field = obj._meta.get_field(relation)
     current = None
     if getattr(obj, field.attname) is not None or field.is_cached(obj):
@@ -208,6 +210,8 @@ def _apply_relation(context, row, obj, relation, key, creating):
 
 
 def refuse_broken_rules(context, row, obj):
+    if row.unresolved:
+        return
     for name, message in instance_problems(obj):
         context.refuse(row, name, message)
 

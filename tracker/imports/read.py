@@ -36,6 +36,7 @@ class Row:
     where: str | None = None
     ok: bool = True
     columns: frozenset = field(default_factory=frozenset)
+    unresolved: bool = False  # a record it names was refused
 
     def problem(self, column, message, *, confirm=None):
         return Problem(self.file, self.line, column, str(message), self.where, confirm)

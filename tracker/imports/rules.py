@@ -23,6 +23,8 @@ REEXPRESSED = {Implementation}
 def _value(obj, name):
     field = obj._meta.get_field(name)
     if field.is_relation:
+        if getattr(obj, field.attname) is None and not field.is_cached(obj):
+            return None
         related = getattr(obj, name)
         if related is None:
             return None

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Event
+from ..models.base import Record
 from ..models.bulk import create_with_history, delete_with_history, update_with_history
 from .plan import MODELS
 from .references import in_chunks
@@ -64,9 +65,13 @@ def _check_versions(undo):
                     )
 
 
-def _delete_created(undo, *, by, reason):
+def _delete_created(undo, *, by, reason, records):
+    """Delete what the import created: the parts of events (``records=False``), or the
+    curated records, once nothing restored points to them any more."""
     for label, ids in reversed(_ordered(undo["created"])):
         model = _model(label)
+        if issubclass(model, Record) != records:
+            continue
         objs = list(model.objects.filter(pk__in=ids))
         try:
             with transaction.atomic():
@@ -129,8 +134,9 @@ def revert_batch(*, batch, user):
     with transaction.atomic():
         undo = batch.undo
         _check_versions(undo)
-        _delete_created(undo, by=user, reason=reason)
+        _delete_created(undo, by=user, reason=reason, records=False)
         _restore_changed(undo, by=user, reason=reason)
+        _delete_created(undo, by=user, reason=reason, records=True)
         _recreate_deleted(undo, by=user, reason=reason)
         kept = [pk for pk in undo["events"] if pk not in undo["created"].get("tracker.event", [])]
         for chunk in in_chunks(kept):

@@ -21,20 +21,24 @@ def _is_record(model):
 
 
 def _set_many_to_many(model, many_to_many):
-    """Replace the related rows of some objects: ``{field: [(obj, [related ids])]}``."""
+    """Make some objects' related rows these: ``{field: [(obj, [related ids])]}``. Rows
+    that stay are left as they are; only those that go or come are written."""
     for name, wanted in many_to_many.items():
         if not wanted:
             continue
         through = getattr(model, name).through
         source = f"{model._meta.model_name}_id"
         target = f"{model._meta.get_field(name).related_model._meta.model_name}_id"
-        ids = [obj.pk for obj, _related in wanted]
-        through.objects.filter(**{f"{source}__in": ids}).delete()
+        wanted_pairs = {(obj.pk, related) for obj, related_ids in wanted for related in related_ids}
+        stored = through.objects.filter(**{f"{source}__in": [obj.pk for obj, _ids in wanted]})
+        stored_pairs = {(s, t): pk for s, t, pk in stored.values_list(source, target, "pk")}
+        gone = [pk for pair, pk in stored_pairs.items() if pair not in wanted_pairs]
+        if gone:
+            through.objects.filter(pk__in=gone).delete()
         through.objects.bulk_create(
             [
-                through(**{source: obj.pk, target: related})
-                for obj, related_ids in wanted
-                for related in related_ids
+                through(**{source: obj_id, target: related})
+                for obj_id, related in sorted(wanted_pairs - set(stored_pairs))
             ],
             batch_size=BATCH_SIZE,
         )
