@@ -28,7 +28,7 @@ from tests.factories import (
 from tracker.cells import neutralise, restore
 from tracker.columns import TABLES
 from tracker.imports import ImportRefused, import_tables
-from tracker.models import Citation, Event, Outcome, Party, Person, Process, Source
+from tracker.models import Citation, Event, EventLink, Outcome, Party, Person, Process, Source
 from tracker.seeds import load_seeds
 
 pytestmark = pytest.mark.django_db
@@ -277,6 +277,12 @@ def test_round_trip_of_awkward_text(client):
         supports="venue | length",
     )
     make_participation(event=event, role="delegate", note="-reported once")
+    EventLink.objects.create(
+        from_event=event,
+        to_event=make_event(slug="earlier", start_date=datetime.date(2025, 1, 1)),
+        relation=EventLink.Relation.FOLLOWS,
+        note='=Says, with "quotes" | and\na line break',
+    )
     first = export_all(client)
 
     empty_the_record()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from .columns import TABLES
 from .imports import SHOWN, ImportRefused, import_tables, listing
+from .imports.plan import ACTIONS, MODELS, table_name
 from .imports.read import decode
 from .imports.undo import RevertRefused, revert_batch
 from .models import ImportBatch, PendingImport
@@ -222,9 +223,12 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("changes"))
     def summary(self, batch):
+        order = [table_name(model) for model in MODELS]
+        counts = sorted(batch.counts.items(), key=lambda item: order.index(item[0]))
         return "; ".join(
-            f"{table}: " + ", ".join(f"{n} {action}" for action, n in counts.items())
-            for table, counts in batch.counts.items()
+            f"{table}: "
+            + ", ".join(f"{row[a]} {label}" for a, label in ACTIONS.items() if a in row)
+            for table, row in counts
         )
 
     @admin.display(description=gettext_lazy("what it changed"))

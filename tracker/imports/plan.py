@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..cells import format_value
 from ..models import (
@@ -40,6 +41,15 @@ CREATED, CHANGED, DELETED, UNCHANGED, SKIPPED = (
     "skipped",
 )
 THROUGH_PARTS = "changed through its parts"
+#: The counts as the plan words them, in this order.
+ACTIONS = {
+    CREATED: gettext_lazy("created"),
+    CHANGED: gettext_lazy("changed"),
+    THROUGH_PARTS: gettext_lazy("changed through its parts"),
+    DELETED: gettext_lazy("deleted"),
+    UNCHANGED: gettext_lazy("unchanged"),
+    SKIPPED: gettext_lazy("skipped"),
+}
 
 
 _SAME = object()
@@ -167,13 +177,12 @@ class Plan:
     def lines(self):
         """One line of counts per table: “events: 2 created, 45 unchanged”."""
         for table, row in self.counts().items():
-            order = [CREATED, CHANGED, THROUGH_PARTS, DELETED, UNCHANGED, SKIPPED]
-            parts = ", ".join(f"{row[a]} {_(a)}" for a in order if a in row)
+            parts = ", ".join(f"{row[a]} {label}" for a, label in ACTIONS.items() if a in row)
             yield f"{table}: {parts}"
 
     def describe(self, step):
         """A step by name: “renamed Iván Márquez → Ivan Marquez”, “changed … : status …”."""
-        verbs = {CREATED: _("created"), CHANGED: _("changed"), DELETED: _("deleted")}
+        verbs = ACTIONS
         name_field = NAME_FIELDS.get(step.model)
         renamed = [c for c in step.changes if c.field == name_field]
         if step.action == CHANGED and renamed:

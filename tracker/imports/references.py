@@ -49,6 +49,46 @@ class Claim:
         self.attrs = {}
 
 
+class KnownNames:
+    """The names the record holds, per model, for look-alikes and for names that must stay
+    unique: one query per model, made only when a record is new or renamed."""
+
+    def __init__(self):
+        self._known = {}
+
+    def of(self, model):
+        if model not in self._known:
+            fields = ["slug", NAME_FIELDS[model]] + (["conflict"] if model is Process else [])
+            known = {"names": {}, "keys": {}, "conflicts": {}}
+            for values in model.objects.values_list(*fields):
+                slug, name = values[0], values[1]
+                known["names"][name] = slug
+                known["keys"].setdefault(name_key(name), (slug, name))
+                if model is Process:
+                    known["conflicts"].setdefault(name_key(values[2]), values[2])
+            self._known[model] = known
+        return self._known[model]
+
+    def taken(self, obj):
+        """The slug of another record that has ``obj``'s name, where names are unique."""
+        model, name_field = type(obj), NAME_FIELDS[type(obj)]
+        if not model._meta.get_field(name_field).unique:
+            return None
+        other = self.of(model)["names"].get(getattr(obj, name_field))
+        return other if other != obj.slug else None
+
+    def lookalike(self, obj):
+        """``(slug, name)`` of another record named like ``obj``, or None."""
+        name = getattr(obj, NAME_FIELDS[type(obj)])
+        slug, existing = self.of(type(obj))["keys"].get(name_key(name), (None, None))
+        return (slug, existing) if slug and slug != obj.slug else None
+
+    def conflict_lookalike(self, process):
+        """A conflict the record writes differently from ``process.conflict``, or None."""
+        conflict = self.of(Process)["conflicts"].get(name_key(process.conflict))
+        return conflict if conflict and conflict != process.conflict else None
+
+
 class References:
     """Processes, parties and people by slug, as the import will leave them."""
 
@@ -57,7 +97,8 @@ class References:
         self.claims = {model: {} for model in MODELS}
         self.full = {model: {} for model in MODELS}  # seed records: slug -> (fields, row)
         self.records = {model: {} for model in MODELS}
-        self._known = {}
+        self.names = KnownNames()
+        self.seeds = SeedRecords(self)
 
     def claim(self, model, slug, attrs, row, columns):
         """Note that ``row`` names ``slug`` with ``attrs`` (``{field: value}``; empty values
@@ -85,8 +126,6 @@ class References:
     def get(self, model, slug):
         return self.records[model].get(slug) if slug else None
 
-    # Resolving ---------------------------------------------------------------------
-
     def resolve(self):
         for model in MODELS:
             slugs = set(self.claims[model]) | set(self.full[model])
@@ -95,27 +134,11 @@ class References:
                 existing |= {o.slug: o for o in model.objects.filter(slug__in=chunk)}
             for slug in sorted(slugs):
                 if slug in self.full[model]:
-                    self._full_record(model, slug, existing.get(slug))
+                    self.seeds.plan(model, slug, existing.get(slug))
                 elif slug in existing:
                     self._existing(model, existing[slug])
                 else:
                     self._new(model, slug)
-
-    def known(self, model):
-        """Names in the record, for look-alikes and names that must stay unique: one query,
-        made only when a record is new or renamed."""
-        if model in self._known:
-            return self._known[model]
-        fields = ["slug", NAME_FIELDS[model]] + (["conflict"] if model is Process else [])
-        known = {"names": {}, "keys": {}, "conflicts": {}}
-        for values in model.objects.values_list(*fields):
-            slug, name = values[0], values[1]
-            known["names"][name] = slug
-            known["keys"].setdefault(name_key(name), (slug, name))
-            if model is Process:
-                known["conflicts"].setdefault(name_key(values[2]), values[2])
-        self._known[model] = known
-        return known
 
     def _existing(self, model, obj):
         claim = self.claims[model][obj.slug]
@@ -131,36 +154,14 @@ class References:
         if not self.context.options.confirm_renames:
             for change in changes:
                 _value, row, column = claim.attrs[change.field]
-                self.context.refuse(
-                    row, column, self._rename_message(model, obj, change), confirm="renames"
-                )
+                message = _rename_message(model, obj, change)
+                self.context.refuse(row, column, message, confirm="renames")
             return
         for change in changes:
             setattr(obj, change.field, change.new)
-        self._unique_name(model, obj, claim)
+        self._unique_name(obj, claim)
         self._check(obj, claim)
         self.context.plan.add(CHANGED, obj, label(obj), changes=changes)
-
-    @staticmethod
-    def _rename_message(model, obj, change):
-        params = {
-            "model": model._meta.verbose_name,
-            "slug": obj.slug,
-            "field": change.field,
-            "old": change.old,
-            "new": change.new,
-        }
-        if change.field == NAME_FIELDS[model]:
-            message = _(
-                "the %(model)s %(slug)r is called %(old)r in the record, not %(new)r: "
-                "confirm renames to rename it"
-            )
-        else:
-            message = _(
-                "the %(model)s %(slug)r has %(field)s %(old)r in the record, not %(new)r: "
-                "confirm renames to change it"
-            )
-        return message % params
 
     def _new(self, model, slug):
         claim = self.claims[model][slug]
@@ -176,100 +177,110 @@ class References:
             return
         obj = model(slug=slug, **(DEFAULTS.get(model, {}) | attrs))
         self._field_rules(model, slug, claim)
-        self._unique_name(model, obj, claim)
-        self._lookalike(model, obj, claim)
+        self._unique_name(obj, claim)
+        if not self.context.options.confirm_new:
+            self._lookalike(obj, claim)
         self._check(obj, claim)
         self.records[model][slug] = obj
         self.context.plan.add(CREATED, obj, label(obj))
 
     def _field_rules(self, model, slug, claim):
-        problems = [(name, field_rules(model._meta.get_field("slug"), slug)) for name in ("slug",)]
-        for name, (value, _row, _column) in claim.attrs.items():
-            problems.append((name, field_rules(model._meta.get_field(name), value)))
-        for name, messages in problems:
-            row, column = (
-                claim.attrs[name][1:] if name in claim.attrs else (claim.row, claim.column)
-            )
-            for message in messages:
+        for message in field_rules(model._meta.get_field("slug"), slug):
+            self.context.refuse(claim.row, claim.column, message)
+        for name, (value, row, column) in claim.attrs.items():
+            for message in field_rules(model._meta.get_field(name), value):
                 self.context.refuse(row, column, message)
 
-    def _unique_name(self, model, obj, claim):
-        name_field = NAME_FIELDS[model]
-        if not model._meta.get_field(name_field).unique:
-            return
-        name = getattr(obj, name_field)
-        other = self.known(model)["names"].get(name)
-        if other and other != obj.slug:
-            row, column = self._where(claim, name_field)
+    def _unique_name(self, obj, claim):
+        other = self.names.taken(obj)
+        if other:
+            name_field = NAME_FIELDS[type(obj)]
+            row, column = _where(claim, name_field)
             self.context.refuse(
                 row,
                 column,
                 _("the %(model)s %(other)r is already called %(name)r")
-                % {"model": model._meta.verbose_name, "other": other, "name": name},
+                % {
+                    "model": obj._meta.verbose_name,
+                    "other": other,
+                    "name": getattr(obj, name_field),
+                },
             )
 
-    def _lookalike(self, model, obj, claim):
-        if self.context.options.confirm_new:
-            return
-        name_field = NAME_FIELDS[model]
-        name = getattr(obj, name_field)
-        known = self.known(model)
-        slug, existing = known["keys"].get(name_key(name), (None, None))
-        if slug and slug != obj.slug:
-            row, column = self._where(claim, name_field)
-            self.context.refuse(
-                row,
-                column,
-                _(
-                    "the new %(model)s %(new)r is named like the existing %(slug)r "
-                    "(%(name)s): use that slug, or confirm new records if they differ"
-                )
-                % {
-                    "model": model._meta.verbose_name,
-                    "new": obj.slug,
-                    "slug": slug,
-                    "name": existing,
-                },
-                confirm="new",
-            )
-        if model is Process:
-            conflict = known["conflicts"].get(name_key(obj.conflict))
-            if conflict and conflict != obj.conflict:
-                row, column = self._where(claim, "conflict")
-                self.context.refuse(
-                    row,
-                    column,
-                    _(
-                        "the conflict %(new)r is written like the existing %(old)r: write it "
-                        "the same way, or confirm new records if they differ"
-                    )
-                    % {"new": obj.conflict, "old": conflict},
-                    confirm="new",
-                )
+    def _lookalike(self, obj, claim):
+        found = self.names.lookalike(obj)
+        if found:
+            row, column = _where(claim, NAME_FIELDS[type(obj)])
+            message = _(
+                "the new %(model)s %(new)r is named like the existing %(slug)r (%(name)s): "
+                "use that slug, or confirm new records if they differ"
+            ) % {
+                "model": obj._meta.verbose_name,
+                "new": obj.slug,
+                "slug": found[0],
+                "name": found[1],
+            }
+            self.context.refuse(row, column, message, confirm="new")
+        conflict = self.names.conflict_lookalike(obj) if type(obj) is Process else None
+        if conflict:
+            row, column = _where(claim, "conflict")
+            message = _(
+                "the conflict %(new)r is written like the existing %(old)r: write it the same "
+                "way, or confirm new records if they differ"
+            ) % {"new": obj.conflict, "old": conflict}
+            self.context.refuse(row, column, message, confirm="new")
 
     def _check(self, obj, claim):
         for name, message in instance_problems(obj):
-            row, column = self._where(claim, name)
+            row, column = _where(claim, name)
             self.context.refuse(row, column, message)
 
-    @staticmethod
-    def _where(claim, name):
-        if name in claim.attrs:
-            return claim.attrs[name][1], claim.attrs[name][2]
-        return claim.row, claim.column
 
-    # Seed records --------------------------------------------------------------------
+def _where(claim, name):
+    if name in claim.attrs:
+        return claim.attrs[name][1], claim.attrs[name][2]
+    return claim.row, claim.column
 
-    def _full_record(self, model, slug, obj):
-        fields, row = self.full[model][slug]
+
+def _rename_message(model, obj, change):
+    params = {
+        "model": model._meta.verbose_name,
+        "slug": obj.slug,
+        "field": change.field,
+        "old": change.old,
+        "new": change.new,
+    }
+    if change.field == NAME_FIELDS[model]:
+        message = _(
+            "the %(model)s %(slug)r is called %(old)r in the record, not %(new)r: "
+            "confirm renames to rename it"
+        )
+    else:
+        message = _(
+            "the %(model)s %(slug)r has %(field)s %(old)r in the record, not %(new)r: "
+            "confirm renames to change it"
+        )
+    return message % params
+
+
+class SeedRecords:
+    """Whole records from the seed files: created, brought up to date, or left alone when
+    a person changed them in the admin."""
+
+    def __init__(self, references):
+        self.references = references
+        self.context = references.context
+
+    def plan(self, model, slug, obj):
+        fields, row = self.references.full[model][slug]
         values = self._resolve_relations(model, fields, row)
         if obj is None:
             obj = model(slug=slug, **values)
-            self._check_record(obj, fields, row)
-            self.records[model][slug] = obj
+            self._check(obj, fields, row)
+            self.references.records[model][slug] = obj
             self.context.plan.add(CREATED, obj, label(obj))
             return
-        self.records[model][slug] = obj
+        self.references.records[model][slug] = obj
         changes = [
             Change(name, stored(obj, name), value)
             for name, value in values.items()
@@ -277,22 +288,21 @@ class References:
         ]
         if not changes:
             self.context.plan.keep(model)
-            return
-        if self.context.keeps_edit(obj):
+        elif self.context.keeps_edit(obj):
             self.context.plan.skip(model, label(obj), self.context.edited_by(obj))
-            return
-        for change in changes:
-            setattr(obj, change.field, change.new)
-        self._check_record(obj, fields, row)
-        self.context.plan.add(CHANGED, obj, label(obj), changes=changes)
+        else:
+            for change in changes:
+                setattr(obj, change.field, change.new)
+            self._check(obj, fields, row)
+            self.context.plan.add(CHANGED, obj, label(obj), changes=changes)
 
     def _resolve_relations(self, model, fields, row):
         values = {}
         for name, value in fields.items():
             field = model._meta.get_field(name)
-            if field.is_relation and value:
-                related = self.records[field.related_model].get(value)
-                if related is None:
+            if field.is_relation:
+                related = self.references.get(field.related_model, value)
+                if value and related is None:
                     self.context.refuse(
                         row,
                         name,
@@ -300,12 +310,10 @@ class References:
                         % {"model": field.related_model._meta.verbose_name, "slug": value},
                     )
                 value = related
-            elif field.is_relation:
-                value = None
             values[name] = value
         return values
 
-    def _check_record(self, obj, fields, row):
+    def _check(self, obj, fields, row):
         for name, value in fields.items():
             field = obj._meta.get_field(name)
             if field.is_relation or value in ("", None):

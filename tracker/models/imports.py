@@ -2,6 +2,7 @@
 waiting, in the database, between the preview and the confirmation."""
 
 import datetime
+import json
 import secrets
 
 from django.conf import settings
@@ -71,7 +72,9 @@ class PendingImport(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.CASCADE
     )
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True, db_index=True)
-    files = models.JSONField(_("files"), default=dict)
+    # Bytes, not text: an upload may hold what no text column stores (a NUL character),
+    # and must wait intact to be refused with a message naming it.
+    upload = models.BinaryField(_("uploaded files"))
     plan = models.TextField(_("plan"), blank=True)
 
     objects = PendingImportQuerySet.as_manager()
@@ -83,8 +86,14 @@ class PendingImport(models.Model):
     def __str__(self):
         return ", ".join(self.files)
 
+    @property
+    def files(self):
+        """``{name: text}``, in the order they were uploaded."""
+        return dict(json.loads(bytes(self.upload).decode("utf-8")))
+
     @classmethod
     def keep(cls, *, user, files):
         """Store uploaded ``{name: text}`` for later, purging previews nobody confirmed."""
         cls.objects.abandoned().delete()
-        return cls.objects.create(token=secrets.token_hex(16), user=user, files=files)
+        upload = json.dumps(list(files.items())).encode("utf-8")
+        return cls.objects.create(token=secrets.token_hex(16), user=user, upload=upload)
