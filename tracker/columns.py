@@ -353,11 +353,11 @@ class Column:
     def __repr__(self):
         return f"Column({self.name!r})"
 
-    @property
+    @functools.cached_property
     def path(self):
         return self.field.split(".") if self.field else []
 
-    @property
+    @functools.cached_property
     def relation(self):
         """The foreign key this column reaches through (``"process"``), or None."""
         return self.path[0] if len(self.path) > 1 else None
@@ -372,20 +372,20 @@ class Column:
             model = field.related_model
         return chain
 
-    @property
+    @functools.cached_property
     def target(self):
         """The model field at the end of the path (None for codec columns)."""
         return self.chain[-1][1] if self.chain else None
 
-    @property
+    @functools.cached_property
     def referenced_model(self):
         return self.chain[0][1].related_model if self.relation else None
 
-    @property
+    @functools.cached_property
     def type(self):
         return self.codec.type if self.codec else _kind_of(self.target)
 
-    @property
+    @functools.cached_property
     def choices(self):
         field = self.target
         if field is None or isinstance(field, CountryField) or not field.choices:

@@ -39,8 +39,12 @@ def _grouped(context, table, key):
             yield event, rows
 
 
-def _stored(event, name):
-    return list(getattr(event, name).all()) if event.pk and not event._state.adding else []
+def _stored(obj, name):
+    """A stored row's related rows (prefetched, read without cloning a queryset)."""
+    if obj.pk is None or obj._state.adding:
+        return []
+    cache = getattr(obj, "_prefetched_objects_cache", {})
+    return list(cache[name] if name in cache else getattr(obj, name).all())
 
 
 def _refuse_duplicates(context, final):

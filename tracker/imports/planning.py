@@ -9,10 +9,21 @@ a fixed number of queries per table (per chunk of 500 events).
 
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources
-from ..models import Event, Party, Person, Process
+from ..models import (
+    Citation,
+    Event,
+    EventLink,
+    Implementation,
+    Outcome,
+    Participation,
+    Party,
+    Person,
+    Process,
+)
 from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
@@ -138,12 +149,37 @@ def load_events(context):
         for name in ("carried_out_by", "carried_out_in_part_by"):
             targets |= set(row.values.get(name, []))
     targets |= {row.values["to_event"] for row in context.rows(LINKS)}
+    parts = _parts_to_fetch(context)
     for chunk in in_chunks(owners):
-        events = Event.objects.filter(slug__in=chunk).for_export(include_drafts=True)
+        events = (
+            Event.objects.filter(slug__in=chunk).select_related("process").prefetch_related(*parts)
+        )
         context.stored |= {event.slug: event for event in events}
     context.events = dict(context.stored)
     for chunk in in_chunks(targets - owners):
         context.events |= {e.slug: e for e in Event.objects.filter(slug__in=chunk)}
+
+
+def _parts_to_fetch(context):
+    """The parts of stored events the files can change or derive cells from: each is one
+    query per 500 events, so what the files do not carry is not fetched."""
+    events = context.tables.get(EVENTS) or []
+    header = events[0].columns if events else frozenset()
+    parts = []
+    if PARTICIPATIONS in context.tables or "participants" in header:
+        people = Participation.objects.select_related("person", "party", "side")
+        parts.append(Prefetch("participations", queryset=people))
+    if OUTCOMES in context.tables or "outcomes" in header:
+        carried_out = Implementation.objects.select_related("event")
+        outcomes = Outcome.objects.prefetch_related(
+            "agreed_by", "rejected_by", Prefetch("implementations", queryset=carried_out)
+        )
+        parts.append(Prefetch("outcomes", queryset=outcomes))
+    if "sources" in header:
+        parts.append(Prefetch("citations", queryset=Citation.objects.select_related("source")))
+    if LINKS in context.tables:
+        parts.append(Prefetch("links_out", queryset=EventLink.objects.select_related("to_event")))
+    return parts
 
 
 # Applying a row's values ---------------------------------------------------------------------

@@ -111,15 +111,14 @@ def _header_problems(name, table, header):
     return problems
 
 
-def _parse_row(name, table, header, cells, line):
+def _parse_row(name, table, columns, cells, line, present):
     values, problems = {}, []
-    for column_name, text in zip(header, cells, strict=True):
-        column = table.column(column_name)
+    for column, text in zip(columns, cells, strict=True):
         try:
-            values[column_name] = column.parse(text)
+            values[column.name] = column.parse(text)
         except CellError as error:
-            problems.append(Problem(name, line, column_name, str(error)))
-    return Row(table, name, line, values, ok=not problems, columns=frozenset(header)), problems
+            problems.append(Problem(name, line, column.name, str(error)))
+    return Row(table, name, line, values, ok=not problems, columns=present), problems
 
 
 def _number_rows(table, rows):
@@ -156,6 +155,8 @@ def read_table(name, source, *, table=None, progress=None):
     if problems:
         return table, [], problems
     rows, line = [], 2
+    columns = [table.column(column) for column in header]
+    present = frozenset(header)
     while True:
         try:
             cells = next(reader)
@@ -175,7 +176,7 @@ def read_table(name, source, *, table=None, progress=None):
                 )
             )
         elif cells:
-            row, cell_problems = _parse_row(name, table, header, cells, line)
+            row, cell_problems = _parse_row(name, table, columns, cells, line, present)
             rows.append(row)
             problems += cell_problems
         line = reader.line_num + 1
