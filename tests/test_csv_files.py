@@ -202,9 +202,13 @@ def test_links_follow_the_filters_and_leave_out_drafts(client):
 def test_a_link_to_an_unpublished_event_survives_a_reimport(client):
     record = make_full_record()
     draft = Event.objects.create(
-        process=record["process"], slug="draft", title="Draft", kind="statement",
-        start_date=record["talks"].start_date, status="draft",
-    )  # fmt: skip
+        process=record["process"],
+        slug="draft",
+        title="Draft",
+        kind="statement",
+        start_date=record["talks"].start_date,
+        status="draft",
+    )
     EventLink.objects.create(from_event=record["exchange"], to_event=draft, relation="follows")
     texts = export_all(client)
     assert import_texts(texts).plan.is_empty
@@ -258,8 +262,15 @@ def synthetic(n, start=0):
         outcomes.append(f"e{i},1,agreement,agreed,Outcome {i}.,Party {i} [party-{i}],e{i + 1}")
         links.append(f"e{i + 1},follows,e{i}")
     events.append(f"e{start + n},track,Track,Conflict,statement,Last,2025-01-02,published,")
-    return {name: "\r\n".join(lines) + "\r\n" for name, lines in
-            (("events", events), ("participations", participations), ("outcomes", outcomes), ("links", links))}  # fmt: skip
+    return {
+        name: "\r\n".join(lines) + "\r\n"
+        for name, lines in (
+            ("events", events),
+            ("participations", participations),
+            ("outcomes", outcomes),
+            ("links", links),
+        )
+    }
 
 
 def test_import_queries_do_not_grow_with_the_rows(django_assert_max_num_queries):

@@ -30,8 +30,13 @@ from .models import Event, Implementation, Party, Person, Process
 
 CHANGE_REASON = "Loaded from the seed files"
 
-#: Seed keys that name a column differently (the seed format predates the map).
-ALIASES = {"start": "start_date", "end": "end_date", "precision": "date_precision"}
+#: Columns the seed format names differently (it predates the map): column -> seed key.
+SEED_NAMES = {
+    "start_date": "start",
+    "end_date": "end",
+    "date_precision": "precision",
+    "to_event": "event",
+}
 #: What the seeds require beyond what import requires: a summary and a source for every event.
 EVENT_REQUIRED = ["slug", "title", "kind", "start", "summary", "sources"]
 PARTS = {"participants": PARTICIPATIONS, "outcomes": OUTCOMES, "links": LINKS}
@@ -85,8 +90,13 @@ class Report:
     @classmethod
     def of(cls, plan):
         report = cls()
-        names = {CREATED: "created", CHANGED: "updated", THROUGH_PARTS: "updated",
-                 DELETED: "deleted", UNCHANGED: "unchanged"}  # fmt: skip
+        names = {
+            CREATED: "created",
+            CHANGED: "updated",
+            THROUGH_PARTS: "updated",
+            DELETED: "deleted",
+            UNCHANGED: "unchanged",
+        }
         for kind, counts in plan.counts().items():
             for action, n in counts.items():
                 if action in names:
@@ -133,8 +143,13 @@ def _as_text(value):
     return check_text("" if value is None else str(value).strip())
 
 
-CONVERT = {"date": _as_date, "time": _as_time, "duration": _as_duration, "string": _as_text,
-           "integer": lambda value: value}  # fmt: skip
+CONVERT = {
+    "date": _as_date,
+    "time": _as_time,
+    "duration": _as_duration,
+    "string": _as_text,
+    "integer": lambda value: value,
+}
 
 
 class _Problems(list):
@@ -171,8 +186,7 @@ def _seed_keys(table):
         if column.relation and column.path[1] != "slug":
             continue  # names of referenced records come from parties.yaml and people.yaml
         key = column.relation if column.relation and column.relation != "to_event" else column.name
-        keys[{"to_event": "event", "start_date": "start", "end_date": "end",
-              "date_precision": "precision"}.get(key, key)] = column  # fmt: skip
+        keys[SEED_NAMES.get(key, key)] = column
     return keys
 
 

@@ -73,8 +73,9 @@ class ImportReport:
         return self.plan.text()
 
 
-def import_tables(*, files, dry_run=False, user=None, confirm_renames=False,
-                  confirm_new=False, progress=None):  # fmt: skip
+def import_tables(
+    *, files, dry_run=False, user=None, confirm_renames=False, confirm_new=False, progress=None
+):
     """Import CSV files given as ``{name: path, file object, bytes or text}``.
 
     Returns an :class:`ImportReport`. Raises :class:`ImportRefused` listing every problem

@@ -27,8 +27,18 @@ from ..models import (
 )
 
 #: The order records are written in (and listed in): what others point to comes first.
-MODELS = [Process, Party, Person, Source, Event, Citation, Participation, Outcome,
-          Implementation, EventLink]  # fmt: skip
+MODELS = [
+    Process,
+    Party,
+    Person,
+    Source,
+    Event,
+    Citation,
+    Participation,
+    Outcome,
+    Implementation,
+    EventLink,
+]
 
 #: The field that names a record: a change to it is a rename.
 NAME_FIELDS = {Process: "title", Party: "name", Person: "name"}

@@ -9,7 +9,7 @@ duplicate unless new records are confirmed.
 
 from django.utils.translation import gettext as _
 
-from ..columns import field_rules
+from ..columns import Sources, field_rules
 from ..models import Party, Person, Process, Source
 from ..text import name_key
 from .plan import CHANGED, CREATED, NAME_FIELDS, Change
@@ -328,8 +328,7 @@ class SourceIndex:
     """The sources the files cite, by identity (:meth:`Source.identity`), looked up in one
     query and created or brought up to date once each."""
 
-    FIELDS = {"url": "url", "publisher": "publisher", "title": "title",
-              "published": "published_on", "accessed": "accessed_on", "archive_url": "archive_url"}  # fmt: skip
+    FIELDS = Sources.FIELDS
 
     def __init__(self, context):
         self.context = context
@@ -346,8 +345,10 @@ class SourceIndex:
         )
 
     def cite(self, source, row, column):
-        fields = {name: source[part] or ("" if part not in ("published", "accessed") else None)
-                  for part, name in self.FIELDS.items()}  # fmt: skip
+        fields = {}
+        for part, name in self.FIELDS.items():
+            empty = None if name.endswith("_on") else ""
+            fields[name] = source[part] or empty
         key = self.identity(source)
         if key in self.given and self.given[key][0] != fields:
             self.context.refuse(

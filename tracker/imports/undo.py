@@ -37,8 +37,7 @@ def _check_versions(undo):
     for label, versions in undo["versions"].items():
         model = _model(label)
         for chunk in in_chunks(list(versions)):
-            current = {str(pk): (version, obj) for pk, version, obj in (
-                (o.pk, o.version, o) for o in model.objects.filter(pk__in=chunk))}  # fmt: skip
+            current = {str(obj.pk): obj for obj in model.objects.filter(pk__in=chunk)}
             for pk in chunk:
                 if pk not in current:
                     created = int(pk) in undo["created"].get(label, [])
@@ -48,8 +47,8 @@ def _check_versions(undo):
                         _("The %(model)s with id %(pk)s was deleted after the import.")
                         % {"model": model._meta.verbose_name, "pk": pk}
                     )
-                version, obj = current[pk]
-                if version != versions[pk]:
+                obj = current[pk]
+                if obj.version != versions[pk]:
                     raise RevertRefused(
                         _(
                             "The %(model)s “%(name)s” was changed after the import (it is at "
@@ -59,7 +58,7 @@ def _check_versions(undo):
                         % {
                             "model": model._meta.verbose_name,
                             "name": obj,
-                            "now": version,
+                            "now": obj.version,
                             "then": versions[pk],
                         }
                     )

@@ -98,8 +98,9 @@ def _write_model(model, steps, *, by, reason, undo):
     create_with_history(model, objs, by=by, reason=reason, many_to_many=_pairs(created))
     undo.created(model, objs)
     fields = sorted({name for s in changed for name in s.fields})
-    update_with_history(model, [s.obj for s in changed], fields, by=by, reason=reason,
-                        many_to_many=_pairs(changed))  # fmt: skip
+    update_with_history(
+        model, [s.obj for s in changed], fields, by=by, reason=reason, many_to_many=_pairs(changed)
+    )
 
 
 def write_plan(plan, *, by, reason):
