@@ -311,7 +311,7 @@ def seed_copy(tmp_path):
             "events/2025/istanbul-direct-talks-2025.yaml",
             "kind: round_of_talks",
             "kind: picnic",
-            "kind: Value 'picnic' is not a valid choice.",
+            "kind: 'picnic' is not one of: round_of_talks, summit",
         ),
         (
             "events/2025/istanbul-direct-talks-2025.yaml",
@@ -354,7 +354,7 @@ def test_a_broken_seed_file_changes_nothing_in_a_loaded_record(seeded, seed_copy
     text = text.replace("role: mediator", "role: referee", 1)  # …and a broken one
     path.write_text(text, encoding="utf-8")
 
-    with pytest.raises(SeedError, match="role 'referee' is not one of"):
+    with pytest.raises(SeedError, match="role: 'referee' is not one of"):
         load_seeds(directory=seed_copy)
 
     assert snapshot() == before

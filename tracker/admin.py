@@ -1,32 +1,21 @@
 """The editors' admin: configuration first, a few hooks for versions, publishing and CSV."""
 
-import secrets
-import shutil
-import tempfile
-import time
-from pathlib import Path
-
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import StreamingHttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_imports import ImportAdminMixin
 from .columns import EVENTS
 from .csv_export import csv_lines, file_name
-from .csv_import import ImportRefused, import_tables
 from .forms import (
     CitationFormSet,
     ConflictCheckForm,
     EventForm,
     EventPartForm,
-    ImportForm,
     ParticipationFormSet,
 )
 from .models import (
@@ -203,7 +192,7 @@ class EventLinkInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(RecordAdmin):
+class EventAdmin(ImportAdminMixin, RecordAdmin):
     form = EventForm
     list_display = ["start_date", "title", "process", "kind", "status", "updated_at"]
     list_display_links = ["start_date", "title"]
@@ -274,84 +263,6 @@ class EventAdmin(RecordAdmin):
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    # CSV import: upload, preview what would change, confirm. Publishers only.
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name="tracker_event_import"), *super().get_urls()]
-
-    def has_import_permission(self, request):
-        return (
-            self.has_publish_permission(request)
-            and self.has_add_permission(request)
-            and self.has_change_permission(request)
-        )
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {"can_import": self.has_import_permission(request), **(extra_context or {})}
-        return super().changelist_view(request, extra_context)
-
-    def import_view(self, request):
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Import events from CSV"),
-        }
-        if request.method == "POST" and "confirm" in request.POST:
-            return self._import_confirmed(request, context)
-        form = ImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            token = secrets.token_hex(16)
-            folder = _upload_folder(token)
-            files = {}
-            for name in form.fields:
-                upload = form.cleaned_data.get(name)
-                if upload:
-                    target = folder / f"{name}.csv"
-                    with target.open("wb") as handle:
-                        for chunk in upload.chunks():
-                            handle.write(chunk)
-                    files[f"{name}.csv"] = target
-            try:
-                context["report"] = import_tables(files=files, dry_run=True, user=request.user)
-            except ImportRefused as refused:
-                shutil.rmtree(folder, ignore_errors=True)
-                context["problems"] = refused.problems
-            else:
-                request.session["tracker_import"] = {
-                    "token": token,
-                    "files": {k: str(v) for k, v in files.items()},
-                }
-                context["token"] = token
-        context["form"] = form
-        return TemplateResponse(request, "admin/tracker/event/import.html", context)
-
-    def _import_confirmed(self, request, context):
-        pending = request.session.pop("tracker_import", None)
-        if not pending or pending["token"] != request.POST.get("token"):
-            self.message_user(
-                request,
-                _("That import preview has expired; upload the files again."),
-                messages.WARNING,
-            )
-            return redirect("admin:tracker_event_import")
-        files = {name: Path(p) for name, p in pending["files"].items()}
-        try:
-            report = import_tables(files=files, user=request.user)
-        except ImportRefused as refused:
-            context |= {"problems": refused.problems, "form": ImportForm()}
-            return TemplateResponse(request, "admin/tracker/event/import.html", context)
-        finally:
-            shutil.rmtree(_upload_folder(pending["token"], create=False), ignore_errors=True)
-        self.message_user(
-            request,
-            _("Imported: %(summary)s.") % {"summary": "; ".join(report.lines())},
-            messages.SUCCESS,
-        )
-        return redirect(reverse("admin:tracker_event_changelist"))
-
     @transaction.atomic
     def _set_publication(self, request, queryset, *, publish):
         target = Event.Status.PUBLISHED if publish else Event.Status.DRAFT
@@ -373,25 +284,6 @@ class EventAdmin(RecordAdmin):
                 "Returned %d event to draft.", "Returned %d events to draft.", changed
             )
         self.message_user(request, message % changed, messages.SUCCESS)
-
-
-UPLOADS = Path(tempfile.gettempdir()) / "tracker-imports"
-UPLOAD_LIFETIME = 24 * 60 * 60  # seconds an unconfirmed preview's files are kept
-
-
-def _upload_folder(token, create=True):
-    """Where uploaded files wait between the preview and the confirmation.
-
-    Creating one clears out previews that were never confirmed.
-    """
-    folder = UPLOADS / token
-    if create:
-        cutoff = time.time() - UPLOAD_LIFETIME
-        for old in UPLOADS.glob("*"):
-            if old.stat().st_mtime < cutoff:
-                shutil.rmtree(old, ignore_errors=True)
-        folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 class EventPartAdmin(SimpleHistoryAdmin):

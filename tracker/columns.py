@@ -1,229 +1,288 @@
-"""The CSV columns: one definition for export, import, the codebook and the data package.
+"""The field map: one definition of the CSV files, read by every path in and out.
 
-Three tables describe the record: ``events`` (one row per event), ``participations``
-(one row per participant of an event) and ``outcomes`` (one row per outcome). Related
-rows carry the event's slug, so the three files join on ``event`` = ``slug``.
+Four tables describe the record: ``events`` (one row per event), ``participations``
+(one row per participant of an event), ``outcomes`` (one row per outcome) and ``links``
+(one row per link between two events). Related rows carry the event's slug, so the files
+join on ``event`` = ``slug``.
 
-Cells are text. Dates are ISO 8601 (``2025-05-16``), times ``HH:MM``, durations ISO 8601
-(``PT1H55M``), lists are separated by ``; `` and multi-part cells by line breaks.
-Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
-``@``, tab, carriage return or NUL) is prefixed with an apostrophe; import removes it.
+Each :class:`Column` says which model field it stands for (a path from the table's model
+such as ``"title"`` or ``"process.slug"``) or, for a cell that is not one field, which
+:class:`Codec` reads and writes it; whether import requires it; whether it is derived
+(written by export, compared and otherwise ignored by import). The export, the import
+(and its plan), the seed loader, the codebook in the README and on ``/export/``, the
+templates and ``datapackage.json`` all read these definitions. A model field that no
+column carries must be listed in :data:`LEFT_OUT` with the reason: a test walks every
+field of every model and fails otherwise (:func:`unmapped_fields`).
 """
 
-import datetime
 import functools
-import re
-from dataclasses import dataclass, field
-from typing import Any
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import translation
-from django.utils.dateparse import parse_duration
-from django.utils.duration import duration_iso_string
+from django.utils.translation import gettext as _
+from django_countries import countries
+from django_countries.fields import CountryField
 
-from .models import Event, Implementation, Outcome, Participation, Party
+from .cells import (
+    CellError,
+    format_value,
+    join,
+    parse_party_lines,
+    parse_source_lines,
+    parse_value,
+    party_lines,
+    source_line,
+    split,
+)
+from .models import Citation, Event, EventLink, Implementation, Outcome, Participation, Source
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
-_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r\0]")
-
-
-def neutralise(text):
-    """Make text safe to open in a spreadsheet, reversibly (see :func:`restore`).
-
-    A cell starting with a formula character gets a leading ``'``; so does one already
-    starting with apostrophes before such a character, so that import can tell the two
-    apart and give back exactly what was exported.
-    """
-    if text.startswith(FORMULA_START) or _NEUTRALISED.match(text):
-        return "'" + text
-    return text
-
-
-def restore(text):
-    return text[1:] if _NEUTRALISED.match(text) else text
+__all__ = ["CellError", "Column", "LEFT_OUT", "TABLES", "Table"]
 
 
-class CellError(ValueError):
-    """A cell that cannot be read; the message says what was expected."""
+def _kind_of(field):
+    if isinstance(field, models.DateField):
+        return "date"
+    if isinstance(field, models.TimeField):
+        return "time"
+    if isinstance(field, models.DurationField):
+        return "duration"
+    if isinstance(field, models.IntegerField | models.AutoField):
+        return "integer"
+    return "string"
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    description: str
-    type: str = "string"
-    choices: tuple = ()
-    required: bool = False
-    derived: bool = False
-    format: str = "default"
-    get: Any = field(default=None, compare=False, repr=False)
+def _everything(related):
+    """A prefetched manager's rows, or a plain list of planned rows, as a list."""
+    return list(related.all()) if hasattr(related, "all") else list(related)
+
+
+def field_rules(field, value):
+    """What the model field says about ``value``: choices, lengths, validators."""
+    messages = []
+    if isinstance(field, CountryField):
+        if value not in countries:
+            messages.append(
+                _("%(value)r is not an ISO 3166-1 alpha-2 country code") % {"value": value}
+            )
+        return messages
+    if field.choices:
+        allowed = [str(choice) for choice, _label in field.flatchoices]
+        if value not in allowed:
+            messages.append(
+                _("%(value)r is not one of: %(allowed)s")
+                % {"value": value, "allowed": ", ".join(allowed)}
+            )
+            return messages
+    for validator in [*field.validators, *_portable_range(field)]:
+        try:
+            validator(value)
+        except ValidationError as error:
+            messages += error.messages
+    return list(dict.fromkeys(messages))
+
+
+def _portable_range(field):
+    """The range of an integer field on every database (SQLite stores larger numbers than
+    PostgreSQL): a file that imports on one imports on the other."""
+    if not isinstance(field, models.IntegerField) or isinstance(field, models.AutoField):
+        return []
+    low, high = BaseDatabaseOperations.integer_field_ranges.get(
+        field.get_internal_type(), (None, None)
+    )
+    return [
+        v
+        for v in (
+            low is not None and MinValueValidator(low),
+            high is not None and MaxValueValidator(high),
+        )
+        if v
+    ]
+
+
+# Codecs: cells that are not one field -------------------------------------------------
+
+
+class Codec:
+    """A cell that carries a list, a part of the record, or a value derived from others."""
+
+    type = "string"
+
+    def get(self, obj, context):
+        raise NotImplementedError
 
     def to_text(self, value):
-        if value is None or value == "":
-            return ""
-        if self.type == "date":
-            return value.isoformat()
-        if self.type == "time":
-            return value.isoformat(timespec="seconds")
-        if self.type == "duration":
-            return duration_iso_string(value)
-        if self.type == "integer":
-            return str(value)
-        return neutralise(str(value))
+        return format_value("string", value)
 
     def parse(self, text):
-        """The Python value of a cell, or :class:`CellError`."""
-        text = text.strip() if self.type != "string" else text
-        if text == "":
-            if self.required:
-                raise CellError("is required")
-            return None if self.type != "string" else ""
-        if self.type == "date":
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                raise CellError(f"{text!r} is not a date in the form YYYY-MM-DD")
-            try:
-                return datetime.date.fromisoformat(text)
-            except ValueError as error:
-                raise CellError(f"{text!r} is not a date: {error}") from None
-        if self.type == "time":
-            if not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", text):
-                raise CellError(f"{text!r} is not a time in the form HH:MM:SS")
-            try:
-                return datetime.time.fromisoformat(text)
-            except ValueError as error:
-                raise CellError(f"{text!r} is not a time: {error}") from None
-        if self.type == "duration":
-            value = parse_duration(text) if text.startswith("P") else None
-            if value is None:
-                raise CellError(f"{text!r} is not an ISO 8601 duration such as PT1H55M")
-            return value
-        if self.type == "integer":
-            if not re.fullmatch(r"\d+", text):
-                raise CellError(f"{text!r} is not a whole number")
-            return int(text)
-        text = restore(text)
-        if self.choices and text not in self.choices:
-            raise CellError(f"{text!r} is not one of: {', '.join(self.choices)}")
-        return text
+        return parse_value("string", text)
 
-    def frictionless(self):
-        spec = {"name": self.name, "type": self.type, "description": self.description}
-        if self.format != "default":
-            spec["format"] = self.format
-        constraints = {}
-        if self.required:
-            constraints["required"] = True
-        if self.choices:
-            constraints["enum"] = list(self.choices)
-        if constraints:
-            spec["constraints"] = constraints
-        return spec
+    def check(self, value):
+        return []
+
+    def covers(self, column):
+        """The model fields this cell carries, as ``"Model.field"``."""
+        return []
+
+    def same(self, given, expected):
+        return given == expected
 
 
-@dataclass(frozen=True)
-class Table:
-    name: str
-    description: str
-    columns: tuple
-    key: tuple
+class Position(Codec):
+    """A row's place among its event's rows, from 1, in the order pages list them."""
 
-    @property
-    def header(self):
-        return [c.name for c in self.columns]
+    type = "integer"
 
-    def row(self, obj, context):
-        """The row's cells as text, ready for ``csv.writer``."""
-        return [c.to_text(c.get(obj, context)) for c in self.columns]
+    def get(self, obj, context):
+        return context["position"]
 
-    def column(self, name):
-        return next(c for c in self.columns if c.name == name)
+    def to_text(self, value):
+        return format_value("integer", value)
 
+    def parse(self, text):
+        return parse_value("integer", text)
 
-def join(items):
-    return "; ".join(items)
+    def check(self, value):
+        field = Participation._meta.get_field("position")
+        return [] if value is None else field_rules(field, value)
 
-
-def split(text):
-    return [item.strip() for item in text.split(";") if item.strip()]
+    def covers(self, column):
+        return [f"{column.model.__name__}.position"]
 
 
-def party_lines(parties):
-    """Parties as “Name [slug]”, one per line: readable, and enough to recreate them."""
-    return "\n".join(f"{p.name} [{p.slug}]" for p in parties)
+class Sources(Codec):
+    """An event's citations, one source per line (see :func:`tracker.cells.source_line`)."""
+
+    FIELDS = {
+        "url": "url",
+        "publisher": "publisher",
+        "title": "title",
+        "published": "published_on",
+        "accessed": "accessed_on",
+        "archive_url": "archive_url",
+    }
+
+    def get(self, event, context):
+        return [self.of(citation) for citation in _everything(event.citations)]
+
+    @classmethod
+    def of(cls, citation):
+        source = citation.source
+        parts = {part: getattr(source, name) for part, name in cls.FIELDS.items()}
+        return parts | {"supports": citation.supports}
+
+    def to_text(self, value):
+        return "\n".join(source_line(source) for source in value)
+
+    def parse(self, text):
+        return parse_source_lines(text)
+
+    def check(self, value):
+        messages = []
+        for n, source in enumerate(value, 1):
+            for part, name in self.FIELDS.items():
+                if source[part] not in ("", None):
+                    for message in field_rules(Source._meta.get_field(name), source[part]):
+                        messages.append(self._message(n, part, message))
+            supports = Citation._meta.get_field("supports")
+            for message in field_rules(supports, source["supports"]):
+                messages.append(self._message(n, "supports", message))
+        return messages
+
+    @staticmethod
+    def _message(n, part, message):
+        return _("source %(n)s, %(part)s: %(message)s") % {
+            "n": n,
+            "part": part,
+            "message": message,
+        }
+
+    def covers(self, column):
+        return [
+            "Citation.event",
+            "Citation.source",
+            "Citation.supports",
+            "Citation.position",
+            *(f"Source.{name}" for name in self.FIELDS.values()),
+        ]
 
 
-def parse_party_lines(text):
-    """``[(slug, name), ...]`` from :func:`party_lines` text, or :class:`CellError`."""
-    parties = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        match = re.fullmatch(r"\s*(.+?) \[([-a-zA-Z0-9_]+)\]\s*", line)
-        if not match:
-            raise CellError(f"{line!r} is not a party written as “Name [slug]”")
-        parties.append((match.group(2), match.group(1)))
-    return parties
+class PartyList(Codec):
+    """Parties of an outcome (who agreed, who rejected), one per line as “Name [slug]”."""
+
+    def __init__(self, field):
+        self.field = field
+
+    def get(self, outcome, context):
+        return [(party.slug, party.name) for party in _everything(getattr(outcome, self.field))]
+
+    def to_text(self, value):
+        return party_lines(value)
+
+    def parse(self, text):
+        return parse_party_lines(text)
+
+    def check(self, value):
+        from .models import Party
+
+        messages = []
+        for slug, name in value:
+            messages += field_rules(Party._meta.get_field("slug"), slug)
+            messages += field_rules(Party._meta.get_field("name"), name)
+        return messages
+
+    def covers(self, column):
+        return [f"Outcome.{self.field}", "Party.slug", "Party.name"]
+
+    def same(self, given, expected):
+        return sorted(given) == sorted(expected)
 
 
-def values(choices):
-    return tuple(choices.values)
+class CarriedOut(Codec):
+    """The later events that carried an outcome out (in full or in part), by slug."""
+
+    def __init__(self, extent):
+        self.extent = extent
+
+    def get(self, outcome, context):
+        implementations = _everything(outcome.implementations)
+        return [i.event.slug for i in implementations if i.extent == self.extent]
+
+    def to_text(self, value):
+        return join(value)
+
+    def parse(self, text):
+        return split(parse_value("string", text))
+
+    def check(self, value):
+        slug = Event._meta.get_field("slug")
+        return [message for item in value for message in field_rules(slug, item)]
+
+    def covers(self, column):
+        return ["Implementation.outcome", "Implementation.event", "Implementation.extent"]
+
+    def same(self, given, expected):
+        return sorted(given) == sorted(expected)
 
 
-# Sources travel in the events table, one per line, as “url | publisher | title |
-# published | accessed | archive_url | supports”; a literal | is written \|.
-SOURCE_PARTS = ("url", "publisher", "title", "published", "accessed", "archive_url", "supports")
+class Derived(Codec):
+    """A cell written from other data; import compares it and otherwise ignores it."""
+
+    def __init__(self, function, same=None):
+        self.function = function
+        self._same = same
+
+    def get(self, obj, context):
+        return self.function(obj, context)
+
+    def same(self, given, expected):
+        return self._same(given, expected) if self._same else given == expected
 
 
-def _escape_part(text):
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def source_line(citation):
-    source = citation.source
-    parts = [
-        source.url,
-        source.publisher,
-        source.title,
-        source.published_on.isoformat() if source.published_on else "",
-        source.accessed_on.isoformat() if source.accessed_on else "",
-        source.archive_url,
-        citation.supports,
-    ]
-    while parts and not parts[-1]:
-        parts.pop()  # trailing empty parts are left out
-    return " | ".join(_escape_part(p) for p in parts)
-
-
-def parse_source_line(line):
-    parts, current, chars = [], [], iter(line)
-    for char in chars:
-        if char == "\\":
-            current.append(next(chars, ""))
-        elif char == "|":
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current).strip())
-    if len(parts) > len(SOURCE_PARTS):
-        raise CellError(
-            f"a source line has at most {len(SOURCE_PARTS)} parts separated by ' | ' "
-            f"({' | '.join(SOURCE_PARTS)}), found {len(parts)}: {line!r}"
-        )
-    parts += [""] * (len(SOURCE_PARTS) - len(parts))
-    source = dict(zip(SOURCE_PARTS, parts, strict=True))
-    for name in ("published", "accessed"):
-        if source[name]:
-            try:
-                source[name] = datetime.date.fromisoformat(source[name])
-            except ValueError:
-                raise CellError(f"source {name} date {source[name]!r} is not YYYY-MM-DD") from None
-        else:
-            source[name] = None
-    if not source["publisher"]:
-        raise CellError(f"a source needs a publisher: {line!r}")
-    if not source["url"] and not source["title"]:
-        raise CellError(f"a source without a URL needs a title: {line!r}")
-    return source
+# What derived cells say ------------------------------------------------------------------
 
 
 @functools.cache
@@ -249,256 +308,576 @@ def outcome_summary(o):
 
 
 def _event_url(event, context):
-    return context["base_url"] + event.get_absolute_url()
+    return context.get("base_url", "") + event.get_absolute_url()
+
+
+def _same_address(given, expected):
+    """A file from another site has another host: only the event's path must match."""
+    return given == expected or given.endswith(expected)
+
+
+def _participants(event, context):
+    return join(participant_summary(p) for p in _everything(event.participations))
+
+
+def _outcomes(event, context):
+    return "\n".join(outcome_summary(o) for o in _everything(event.outcomes))
+
+
+# Columns and tables ------------------------------------------------------------------------
+
+
+class Column:
+    """One CSV column: the model field it stands for, or the codec that reads and writes it."""
+
+    def __init__(
+        self,
+        name,
+        description,
+        *,
+        field="",
+        codec=None,
+        required=False,
+        derived=False,
+        format="default",
+    ):
+        self.name = name
+        self.description = description
+        self.field = field
+        self.codec = codec
+        self.required = required
+        self.derived = derived
+        self.format = format
+        self.model = None  # the table's model, set by the table
+
+    def __repr__(self):
+        return f"Column({self.name!r})"
+
+    @functools.cached_property
+    def path(self):
+        return self.field.split(".") if self.field else []
+
+    @functools.cached_property
+    def relation(self):
+        """The foreign key this column reaches through (``"process"``), or None."""
+        return self.path[0] if len(self.path) > 1 else None
+
+    @functools.cached_property
+    def chain(self):
+        """``[(model, field), ...]`` along the path, from the table's model."""
+        chain, model = [], self.model
+        for name in self.path:
+            field = model._meta.get_field(name)
+            chain.append((model, field))
+            model = field.related_model
+        return chain
+
+    @functools.cached_property
+    def target(self):
+        """The model field at the end of the path (None for codec columns)."""
+        return self.chain[-1][1] if self.chain else None
+
+    @functools.cached_property
+    def referenced_model(self):
+        return self.chain[0][1].related_model if self.relation else None
+
+    @functools.cached_property
+    def type(self):
+        return self.codec.type if self.codec else _kind_of(self.target)
+
+    @functools.cached_property
+    def choices(self):
+        field = self.target
+        if field is None or isinstance(field, CountryField) or not field.choices:
+            return ()
+        return tuple(str(choice) for choice, _label in field.flatchoices)
+
+    def value(self, obj, context):
+        """The Python value export writes for ``obj`` (and import compares with)."""
+        if self.codec:
+            return self.codec.get(obj, context)
+        current = obj
+        for name in self.path:
+            current = getattr(current, name) if current is not None else None
+        if isinstance(self.target, CountryField):
+            return current.code if current else ""
+        if current is None and self.type == "string":
+            return ""
+        return current
+
+    def to_text(self, value):
+        return self.codec.to_text(value) if self.codec else format_value(self.type, value)
+
+    def parse(self, text):
+        return self.codec.parse(text) if self.codec else parse_value(self.type, text)
+
+    def check(self, value):
+        """Messages for a value the field rules refuse (empty when it is fine)."""
+        if value in (None, "", []):
+            return [_("is required")] if self.required else []
+        if self.codec:
+            return self.codec.check(value)
+        return field_rules(self.target, value)
+
+    def same(self, given, expected):
+        return self.codec.same(given, expected) if self.codec else given == expected
+
+    def covers(self):
+        if self.derived:
+            return []
+        if self.codec:
+            return self.codec.covers(self)
+        return [f"{model.__name__}.{field.name}" for model, field in self.chain]
+
+    def frictionless(self):
+        spec = {"name": self.name, "type": self.type, "description": self.description}
+        if self.format != "default":
+            spec["format"] = self.format
+        constraints = {}
+        if self.required:
+            constraints["required"] = True
+        if self.choices:
+            constraints["enum"] = list(self.choices)
+        if constraints:
+            spec["constraints"] = constraints
+        return spec
+
+
+class Table:
+    """One CSV file: its model, its columns, and the example rows of its template."""
+
+    def __init__(self, name, description, *, model, key, columns, examples=()):
+        self.name = name
+        self.description = description
+        self.model = model
+        self.key = key
+        self.columns = columns
+        self.examples = examples
+
+    def __repr__(self):
+        return f"Table({self.name!r})"
+
+    @property
+    def columns(self):
+        return self._columns
+
+    @columns.setter
+    def columns(self, columns):
+        for column in columns:
+            column.model = self.model
+        self._columns = tuple(columns)
+
+    @property
+    def header(self):
+        return [c.name for c in self.columns]
+
+    def column(self, name):
+        return next(c for c in self.columns if c.name == name)
+
+    def values(self, obj, context):
+        """``{column name: Python value}`` of one row."""
+        return {c.name: c.value(obj, context) for c in self.columns}
+
+    def row(self, obj, context):
+        """The row's cells as text, ready for ``csv.writer``."""
+        return [c.to_text(c.value(obj, context)) for c in self.columns]
+
+    @property
+    def template_header(self):
+        """The columns people write: everything import reads (derived ones left out)."""
+        return [c.name for c in self.columns if not c.derived and c.name != "id"]
 
 
 EVENTS = Table(
-    name="events",
-    description="One row per event: what happened, when, where, who and what came of it.",
+    "events",
+    "One row per event: what happened, when, where, who and what came of it.",
+    model=Event,
     key=("slug",),
     columns=(
-        Column("id", "The tracker's number for the event.", "integer", get=lambda e, c: e.pk),
+        Column(
+            "id",
+            "The tracker's number for the event. Import keeps it for a new event when "
+            "the number is free and never changes an existing event's number.",
+            field="id",
+        ),
         Column(
             "slug",
             "Stable identifier of the event; the other files refer to it.",
+            field="slug",
             required=True,
-            get=lambda e, c: e.slug,
         ),
-        Column("url", "Public page of the event.", derived=True, format="uri", get=_event_url),
+        Column(
+            "url",
+            "Public page of the event.",
+            codec=Derived(_event_url, same=_same_address),
+            derived=True,
+            format="uri",
+        ),
         Column(
             "process",
             "Slug of the negotiation process the event belongs to.",
+            field="process.slug",
             required=True,
-            get=lambda e, c: e.process.slug,
         ),
         Column(
             "process_title",
-            "Title of the process.",
+            "Title of the process; for an existing process it must be the title it has.",
+            field="process.title",
             required=True,
-            get=lambda e, c: e.process.title,
         ),
         Column(
             "conflict",
-            "The conflict the process belongs to.",
+            "The conflict the process belongs to; for an existing process it must be the "
+            "one it has.",
+            field="process.conflict",
             required=True,
-            get=lambda e, c: e.process.conflict,
         ),
-        Column(
-            "kind",
-            "Kind of event.",
-            choices=values(Event.Kind),
-            required=True,
-            get=lambda e, c: e.kind,
-        ),
-        Column("title", "Title of the event.", required=True, get=lambda e, c: e.title),
+        Column("kind", "Kind of event.", field="kind", required=True),
+        Column("title", "Title of the event.", field="title", required=True),
         Column(
             "start_date",
             "First day (ISO 8601). With month or year precision: the first day of that period.",
-            "date",
+            field="start_date",
             required=True,
-            get=lambda e, c: e.start_date,
         ),
-        Column(
-            "end_date",
-            "Last day, for events over several days (ISO 8601).",
-            "date",
-            get=lambda e, c: e.end_date,
-        ),
+        Column("end_date", "Last day, for events over several days (ISO 8601).", field="end_date"),
         Column(
             "date_precision",
-            "How exactly the date is known.",
-            choices=values(Event.Precision),
-            required=True,
-            get=lambda e, c: e.date_precision,
+            "How exactly the date is known (`day` when left out).",
+            field="date_precision",
         ),
-        Column("start_time", "Local start time (HH:MM:SS).", "time", get=lambda e, c: e.start_time),
-        Column(
-            "duration",
-            "Duration (ISO 8601, e.g. PT1H55M).",
-            "duration",
-            get=lambda e, c: e.duration,
-        ),
-        Column(
-            "duration_note",
-            "The length as sources describe it.",
-            get=lambda e, c: e.duration_note,
-        ),
-        Column("venue", "Venue.", get=lambda e, c: e.venue),
-        Column("city", "City.", get=lambda e, c: e.city),
-        Column("region", "Region.", get=lambda e, c: e.region),
-        Column(
-            "country",
-            "Country of the venue (ISO 3166-1 alpha-2).",
-            get=lambda e, c: e.country.code,
-        ),
+        Column("start_time", "Local start time (HH:MM:SS).", field="start_time"),
+        Column("duration", "Duration (ISO 8601, e.g. PT1H55M).", field="duration"),
+        Column("duration_note", "The length as sources describe it.", field="duration_note"),
+        Column("venue", "Venue.", field="venue"),
+        Column("city", "City.", field="city"),
+        Column("region", "Region.", field="region"),
+        Column("country", "Country of the venue (ISO 3166-1 alpha-2).", field="country"),
         Column(
             "status",
-            "Editorial status; public exports contain published events only.",
-            choices=values(Event.Status),
-            required=True,
-            get=lambda e, c: e.status,
+            "Editorial status (`draft` when left out); public exports contain published "
+            "events only.",
+            field="status",
         ),
-        Column("summary", "What happened.", get=lambda e, c: e.summary),
-        Column("source_notes", "Where sources disagree.", get=lambda e, c: e.source_notes),
-        Column(
-            "unverified",
-            "Points no source confirmed, one per line.",
-            get=lambda e, c: e.unverified,
-        ),
+        Column("summary", "What happened.", field="summary"),
+        Column("source_notes", "Where sources disagree.", field="source_notes"),
+        Column("unverified", "Points no source confirmed, one per line.", field="unverified"),
         Column(
             "participants",
             "Who took part, as “name (role, side)”, separated by “; ”. Derived from "
-            "participations.csv; ignored on import.",
+            "participations.csv.",
+            codec=Derived(_participants),
             derived=True,
-            get=lambda e, c: join(participant_summary(p) for p in e.participations.all()),
         ),
         Column(
             "outcomes",
-            "Outcomes as “status: description”, one per line. Derived from outcomes.csv; "
-            "ignored on import.",
+            "Outcomes as “status: description”, one per line. Derived from outcomes.csv.",
+            codec=Derived(_outcomes),
             derived=True,
-            get=lambda e, c: "\n".join(outcome_summary(o) for o in e.outcomes.all()),
         ),
         Column(
             "sources",
             "The sources, one per line: “url | publisher | title | published | accessed | "
             "archive_url | supports” (dates ISO 8601; empty parts at the end are left out; "
             "a literal | is written \\|).",
-            get=lambda e, c: "\n".join(source_line(ci) for ci in e.citations.all()),
+            codec=Sources(),
         ),
+    ),
+    examples=(
+        {
+            "slug": "2030-01-15-example-talks",
+            "process": "example-talks",
+            "process_title": "Example talks",
+            "conflict": "Example conflict",
+            "kind": "round_of_talks",
+            "title": "First round of the example talks",
+            "start_date": "2030-01-15",
+            "date_precision": "day",
+            "start_time": "10:00:00",
+            "duration": "PT2H",
+            "duration_note": "about two hours",
+            "venue": "Example Hall",
+            "city": "Geneva",
+            "country": "CH",
+            "status": "draft",
+            "summary": "The two sides met for the first time and agreed an exchange.",
+            "unverified": "The exact length of the meeting.",
+            "sources": "https://example.org/news/talks | Example News | Talks open | 2030-01-15",
+        },
+        {
+            "slug": "2030-02-01-example-exchange",
+            "process": "example-talks",
+            "process_title": "Example talks",
+            "conflict": "Example conflict",
+            "kind": "prisoner_exchange",
+            "title": "Exchange agreed at the first round",
+            "start_date": "2030-02-01",
+            "end_date": "2030-02-02",
+            "date_precision": "day",
+            "status": "draft",
+            "summary": "The exchange agreed on 15 January took place over two days.",
+            "sources": "| Example Desk | Exchange completed | 2030-02-02",
+        },
     ),
 )
 
-
-def _position(obj, context):
-    return context["position"]
-
-
 PARTICIPATIONS = Table(
-    name="participations",
-    description="One row per participant of an event: a person, a party or both, in a role.",
+    "participations",
+    "One row per participant of an event: a person, a party or both, in a role.",
+    model=Participation,
     key=("event", "position"),
     columns=(
-        Column("event", "Slug of the event.", required=True, get=lambda p, c: p.event.slug),
+        Column("event", "Slug of the event.", field="event.slug", required=True),
         Column(
             "position",
-            "Order among the event's participants, from 1.",
-            "integer",
-            required=True,
-            get=_position,
+            "Order among the event's participants, from 1 (the order of the rows when the "
+            "column is left out).",
+            codec=Position(),
         ),
-        Column(
-            "person",
-            "Slug of the person, if a person took part.",
-            get=lambda p, c: p.person.slug if p.person else "",
-        ),
+        Column("person", "Slug of the person, if a person took part.", field="person.slug"),
         Column(
             "person_name",
-            "The person's name as written.",
-            get=lambda p, c: p.person.name if p.person else "",
+            "The person's name as written; for an existing person it must be the name they have.",
+            field="person.name",
         ),
         Column(
             "party",
             "Slug of the party taking part, or on whose behalf the person did.",
-            get=lambda p, c: p.party.slug if p.party else "",
+            field="party.slug",
         ),
-        Column("party_name", "The party's name.", get=lambda p, c: p.party.name if p.party else ""),
-        Column(
-            "party_kind",
-            "Kind of party.",
-            choices=values(Party.Kind),
-            get=lambda p, c: p.party.kind if p.party else "",
-        ),
+        Column("party_name", "The party's name.", field="party.name"),
+        Column("party_kind", "Kind of party.", field="party.kind"),
         Column(
             "party_country",
             "The party's country, for states (ISO 3166-1 alpha-2).",
-            get=lambda p, c: p.party.country.code if p.party else "",
+            field="party.country",
         ),
-        Column(
-            "role",
-            "Role at the event.",
-            choices=values(Participation.Role),
-            required=True,
-            get=lambda p, c: p.role,
-        ),
+        Column("role", "Role at the event.", field="role", required=True),
         Column(
             "side",
             "Slug of the side represented; empty for neutral hosts and mediators.",
-            get=lambda p, c: p.side.slug if p.side else "",
+            field="side.slug",
         ),
-        Column(
-            "side_name",
-            "Name of the side represented.",
-            get=lambda p, c: p.side.name if p.side else "",
-        ),
-        Column("title", "The person's title at the time.", get=lambda p, c: p.title),
-        Column("note", "Caveats about this participation.", get=lambda p, c: p.note),
+        Column("side_name", "Name of the side represented.", field="side.name"),
+        Column("title", "The person's title at the time.", field="title"),
+        Column("note", "Caveats about this participation.", field="note"),
+    ),
+    examples=(
+        {
+            "event": "2030-01-15-example-talks",
+            "position": "1",
+            "person": "ana-example",
+            "person_name": "Ana Example",
+            "party": "example-party",
+            "party_name": "Example Party",
+            "party_kind": "organisation",
+            "role": "head_of_delegation",
+            "side": "example-party",
+            "side_name": "Example Party",
+            "title": "Chief negotiator",
+        },
     ),
 )
 
-
-def _carried_out_by(extent):
-    def get(outcome, context):
-        return join(i.event.slug for i in outcome.implementations.all() if i.extent == extent)
-
-    return get
-
-
 OUTCOMES = Table(
-    name="outcomes",
-    description="One row per outcome of an event, with the later events that carried it out.",
+    "outcomes",
+    "One row per outcome of an event, with the later events that carried it out.",
+    model=Outcome,
     key=("event", "position"),
     columns=(
-        Column("event", "Slug of the event.", required=True, get=lambda o, c: o.event.slug),
+        Column("event", "Slug of the event.", field="event.slug", required=True),
         Column(
             "position",
-            "Order among the event's outcomes, from 1.",
-            "integer",
-            required=True,
-            get=_position,
+            "Order among the event's outcomes, from 1 (the order of the rows when the column "
+            "is left out); import matches an event's outcomes by it.",
+            codec=Position(),
         ),
-        Column(
-            "kind",
-            "Kind of outcome.",
-            choices=values(Outcome.Kind),
-            required=True,
-            get=lambda o, c: o.kind,
-        ),
-        Column(
-            "status",
-            "Status of the outcome.",
-            choices=values(Outcome.Status),
-            required=True,
-            get=lambda o, c: o.status,
-        ),
-        Column("description", "What it was.", required=True, get=lambda o, c: o.description),
-        Column("quantity", "A number, if any (with unit).", "integer", get=lambda o, c: o.quantity),
-        Column("unit", "What the quantity counts.", get=lambda o, c: o.unit),
-        Column("note", "Conditions, disputed figures, caveats.", get=lambda o, c: o.note),
+        Column("kind", "Kind of outcome.", field="kind", required=True),
+        Column("status", "Status of the outcome.", field="status", required=True),
+        Column("description", "What it was.", field="description", required=True),
+        Column("quantity", "A number, if any (with unit).", field="quantity"),
+        Column("unit", "What the quantity counts.", field="unit"),
+        Column("note", "Conditions, disputed figures, caveats.", field="note"),
         Column(
             "agreed_by",
             "The parties that agreed it, one per line, as “Name [slug]”.",
-            get=lambda o, c: party_lines(o.agreed_by.all()),
+            codec=PartyList("agreed_by"),
         ),
         Column(
             "rejected_by",
             "The parties that rejected it, one per line, as “Name [slug]”.",
-            get=lambda o, c: party_lines(o.rejected_by.all()),
+            codec=PartyList("rejected_by"),
         ),
         Column(
             "carried_out_by",
             "Slugs of the later events that carried it out in full, separated by “; ”.",
-            get=_carried_out_by(Implementation.Extent.FULL),
+            codec=CarriedOut(Implementation.Extent.FULL),
         ),
         Column(
             "carried_out_in_part_by",
             "Slugs of the later events that carried it out in part, separated by “; ”.",
-            get=_carried_out_by(Implementation.Extent.PARTIAL),
+            codec=CarriedOut(Implementation.Extent.PARTIAL),
         ),
+    ),
+    examples=(
+        {
+            "event": "2030-01-15-example-talks",
+            "position": "1",
+            "kind": "prisoner_exchange",
+            "status": "agreed",
+            "description": "An exchange of prisoners, 100 for 100.",
+            "quantity": "100",
+            "unit": "prisoners per side",
+            "agreed_by": "Example Party [example-party]",
+            "carried_out_by": "2030-02-01-example-exchange",
+        },
     ),
 )
 
-TABLES = {table.name: table for table in (EVENTS, PARTICIPATIONS, OUTCOMES)}
+LINKS = Table(
+    "links",
+    "One row per link between two events, read as “event relation other event”.",
+    model=EventLink,
+    key=("from_event", "relation", "to_event"),
+    columns=(
+        Column("from_event", "Slug of the event.", field="from_event.slug", required=True),
+        Column(
+            "relation",
+            "How it relates to the other event.",
+            field="relation",
+            required=True,
+        ),
+        Column("to_event", "Slug of the other event.", field="to_event.slug", required=True),
+        Column("note", "Caveats about the link.", field="note"),
+    ),
+    examples=(
+        {
+            "from_event": "2030-02-01-example-exchange",
+            "relation": "results_from",
+            "to_event": "2030-01-15-example-talks",
+        },
+    ),
+)
+
+TABLES = {table.name: table for table in (EVENTS, PARTICIPATIONS, OUTCOMES, LINKS)}
+
+
+# What the files leave out, and the walk that keeps the map complete -----------------------
+
+_BOOKKEEPING = "Bookkeeping the tracker keeps for itself (who changed a record, when, its version)."
+
+#: Model fields (``"Model.field"``; ``"*.field"`` for every model; ``"Model"`` for a whole
+#: model) that no CSV column carries, with the reason. Everything else travels both ways.
+LEFT_OUT = {
+    "*.id": "The database's own numbers; files identify rows by slugs and keys "
+    "(only an event's number is exported).",
+    "*.created_at": _BOOKKEEPING,
+    "*.updated_at": _BOOKKEEPING,
+    "*.changed_by": _BOOKKEEPING,
+    "*.version": _BOOKKEEPING,
+    "Event.published_at": "Stamped by the tracker when an event is first published.",
+    "Process.description": "A process's description, dates, status and lane order are "
+    "curated in the tracker and in seeds/; the files name a process by slug, title and "
+    "conflict.",
+    "Process.start_date": "See Process.description.",
+    "Process.end_date": "See Process.description.",
+    "Process.status": "See Process.description.",
+    "Process.position": "See Process.description.",
+    "Person.party": "A person's own party is curated in the tracker and in seeds/; a "
+    "participation's party says on whose behalf they took part.",
+    "Person.wikidata_id": "Wikidata ids are curated in the tracker and in seeds/.",
+    "Party.wikidata_id": "Wikidata ids are curated in the tracker and in seeds/.",
+    "Outcome.sources": "Sources of single outcomes are curated in the tracker; the events "
+    "file carries each event's sources.",
+    "RecordVersion": "The record-wide version that caches and validators follow.",
+    "ImportBatch": "The record of each import, kept so that it can be reverted.",
+    "PendingImport": "Uploaded files waiting between an import's preview and its confirmation.",
+}
+
+
+def _is_history(model):
+    from simple_history.models import HistoricalChanges
+
+    return issubclass(model, HistoricalChanges)
+
+
+def record_models():
+    """Every model of the tracker app except the history tables."""
+    return [m for m in apps.get_app_config("tracker").get_models() if not _is_history(m)]
+
+
+def _fields(model):
+    """The model's own fields: columns and many-to-many fields, not reverse relations."""
+    return [
+        f
+        for f in model._meta.get_fields()
+        if getattr(f, "primary_key", False)
+        or ((f.concrete or f.many_to_many) and not f.auto_created)
+    ]
+
+
+def mapped_fields():
+    """``{"Model.field": ["table.column", ...]}`` for every field a column carries."""
+    mapped = {}
+    for table in TABLES.values():
+        for column in table.columns:
+            for name in column.covers():
+                mapped.setdefault(name, []).append(f"{table.name}.{column.name}")
+    return mapped
+
+
+def left_out_reason(model, field):
+    for key in (f"{model.__name__}.{field.name}", f"*.{field.name}"):
+        if key in LEFT_OUT:
+            return LEFT_OUT[key]
+    return None
+
+
+def unmapped_fields():
+    """Why the map is incomplete: every field neither carried by a column nor left out,
+    and every left-out entry that names nothing or something a column carries."""
+    mapped = mapped_fields()
+    problems = []
+    names = {m.__name__ for m in record_models()}
+    for model in record_models():
+        if model.__name__ in LEFT_OUT:
+            continue
+        for field in _fields(model):
+            name = f"{model.__name__}.{field.name}"
+            if name in mapped:
+                if name in LEFT_OUT:
+                    problems.append(f"{name} is carried by {mapped[name]} and left out")
+            elif left_out_reason(model, field) is None:
+                problems.append(
+                    f"{name} is carried by no column: add one to tracker/columns.py, or "
+                    "list it in LEFT_OUT with the reason"
+                )
+    for key in LEFT_OUT:
+        model_name, _dot, field_name = key.partition(".")
+        if model_name == "*":
+            continue
+        if model_name not in names:
+            problems.append(f"LEFT_OUT names {key}, which is not a model")
+            continue
+        if field_name:
+            model = apps.get_model("tracker", model_name)
+            try:
+                model._meta.get_field(field_name)
+            except FieldDoesNotExist:
+                problems.append(f"LEFT_OUT names {key}, which is not a field")
+    return problems
+
+
+# The codebook and the data package ---------------------------------------------------------
+
+
+def _meaning(column):
+    meaning = column.description
+    if column.derived:
+        meaning += " Derived: import reports a value that differs and otherwise ignores it."
+    if column.required:
+        meaning += " Required."
+    return meaning
 
 
 def codebook_markdown():
@@ -508,19 +887,20 @@ def codebook_markdown():
         lines += [f"#### `{table.name}.csv`", "", table.description, ""]
         lines += ["| column | meaning | type | allowed values |", "|---|---|---|---|"]
         for c in table.columns:
-            meaning = c.description.replace("|", "\\|") + (" Required." if c.required else "")
+            meaning = _meaning(c).replace("|", "\\|")
             allowed = ", ".join(f"`{v}`" for v in c.choices) or "—"
             lines.append(f"| `{c.name}` | {meaning} | {c.type} | {allowed} |")
         lines.append("")
     return "\n".join(lines)
 
 
+def left_out_markdown():
+    """What stays in the tracker, for the README (a test keeps the two in step)."""
+    return "\n".join(f"- `{key}`: {reason}" for key, reason in sorted(LEFT_OUT.items())) + "\n"
+
+
 def data_package(base_url=""):
-    """A Frictionless Data Package descriptor for the three files."""
-    foreign_key = {
-        "fields": "event",
-        "reference": {"resource": "events", "fields": "slug"},
-    }
+    """A Frictionless Data Package descriptor for the four files."""
     resources = []
     for table in TABLES.values():
         schema = {
@@ -528,8 +908,14 @@ def data_package(base_url=""):
             "primaryKey": list(table.key),
             "missingValues": [""],
         }
-        if table is not EVENTS:
-            schema["foreignKeys"] = [foreign_key]
+        # A link's other event may lie outside a filtered export, so only the first end
+        # is declared as a foreign key.
+        refers = [c.name for c in table.columns if c.field in ("event.slug", "from_event.slug")]
+        if refers:
+            schema["foreignKeys"] = [
+                {"fields": name, "reference": {"resource": "events", "fields": "slug"}}
+                for name in refers
+            ]
         resources.append(
             {
                 "name": table.name,
@@ -546,7 +932,7 @@ def data_package(base_url=""):
     return {
         "profile": "tabular-data-package",
         "name": "peace-negotiation-tracker",
-        "title": "Peace negotiation tracker: events, participations and outcomes",
+        "title": "Peace negotiation tracker: events, participations, outcomes and links",
         "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}],
         "resources": resources,
     }

@@ -2,7 +2,7 @@
 
 import csv
 
-from .columns import EVENTS, OUTCOMES, PARTICIPATIONS
+from .columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS
 
 CHUNK_SIZE = 500  # events fetched (with their related rows) per database round trip
 BATCH = 200  # rows joined into one piece of the response
@@ -16,10 +16,16 @@ class Echo:
 
 
 def related_rows(table, event):
+    """An event's rows in one of the tables, in the order pages list them (prefetched by
+    ``Event.objects.for_export()``)."""
+    if table is EVENTS:
+        return [event]
     if table is PARTICIPATIONS:
         return event.participations.all()
     if table is OUTCOMES:
         return event.outcomes.all()
+    if table is LINKS:
+        return event.links_out.all()
     raise ValueError(table.name)
 
 
@@ -27,9 +33,6 @@ def table_rows(table, events, *, base_url):
     """The table's rows, as lists of cells, for the events in export order."""
     context = {"base_url": base_url}
     for event in events.iterator(chunk_size=CHUNK_SIZE):
-        if table is EVENTS:
-            yield table.row(event, context)
-            continue
         for position, obj in enumerate(related_rows(table, event), 1):
             context["position"] = position
             yield table.row(obj, context)
@@ -54,6 +57,17 @@ def csv_lines(table, events, *, base_url, bom=False, counter=None):
             batch = []
     if batch:
         yield "".join(batch)
+
+
+def template_text(table):
+    """A file people can fill in: the columns import reads and the table's example rows."""
+    writer = csv.writer(Echo())
+    header = table.template_header
+    lines = [writer.writerow(header)]
+    lines += [
+        writer.writerow([example.get(name, "") for name in header]) for example in table.examples
+    ]
+    return "".join(lines)
 
 
 def file_name(table, day):

@@ -166,17 +166,3 @@ class CitationFormSet(UniqueRowsFormSet):
 
     def row_key(self, data):
         return data["source"].pk if data.get("source") else None
-
-
-class ImportForm(forms.Form):
-    """Upload of the CSV files to import; any of the three, at least one."""
-
-    events = forms.FileField(label=_("events.csv"), required=False)
-    participations = forms.FileField(label=_("participations.csv"), required=False)
-    outcomes = forms.FileField(label=_("outcomes.csv"), required=False)
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if not any(cleaned_data.get(name) for name in self.fields):
-            raise ValidationError(_("Choose at least one CSV file."))
-        return cleaned_data

@@ -3,6 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from . import views
+from .columns import TABLES
 from .feeds import PublishedEventsFeed
 from .sitemaps import SITEMAPS
 
@@ -15,14 +16,11 @@ urlpatterns = [
     path("people/<slug:slug>/", views.person_detail, name="person-detail"),
     path("export/", views.export_index, name="export"),
     path("export/datapackage.json", views.datapackage, name="datapackage"),
-    path("export/events.csv", views.export_csv, {"table": "events"}, name="events-csv"),
-    path("export/outcomes.csv", views.export_csv, {"table": "outcomes"}, name="outcomes-csv"),
-    path(
-        "export/participations.csv",
-        views.export_csv,
-        {"table": "participations"},
-        name="participations-csv",
+    *(
+        path(f"export/{name}.csv", views.export_csv, {"table": name}, name=f"{name}-csv")
+        for name in TABLES
     ),
+    path("export/templates/<str:table>.csv", views.csv_template, name="csv-template"),
     path("feed/", PublishedEventsFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),

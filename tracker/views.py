@@ -6,14 +6,20 @@ from itertools import groupby
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Min, Q
-from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import charts
 from .columns import TABLES, data_package
-from .csv_export import csv_lines, file_name
+from .csv_export import csv_lines, file_name, template_text
 from .filters import error_text, filter_events
 from .models import Event, Outcome, Participation, Party, Person, Process
 
@@ -197,8 +203,20 @@ def export_csv(request, table):
     )
 
 
+def csv_template(request, table):
+    """A file to fill in: the columns import reads, and an example row (two for events,
+    so that the links template has two events to link)."""
+    if table not in TABLES:
+        raise Http404(_("There is no such CSV file."))
+    return HttpResponse(
+        template_text(TABLES[table]),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{table}-template.csv"'},
+    )
+
+
 def export_index(request):
-    """The codebook: every column of the three files, and links that keep the filters."""
+    """The codebook: every column of the four files, and links that keep the filters."""
     filterset, _events = filter_events(request.GET)
     return render(
         request,

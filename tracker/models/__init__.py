@@ -3,6 +3,7 @@
 from .actors import Party, Person
 from .base import RecordVersion
 from .events import Citation, Event, EventLink, EventQuerySet
+from .imports import ImportBatch, PendingImport
 from .outcomes import Implementation, Outcome
 from .participations import Participation
 from .processes import Process
@@ -14,9 +15,11 @@ __all__ = [
     "EventLink",
     "EventQuerySet",
     "Implementation",
+    "ImportBatch",
     "Outcome",
     "Participation",
     "Party",
+    "PendingImport",
     "Person",
     "Process",
     "RecordVersion",

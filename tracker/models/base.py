@@ -98,13 +98,6 @@ class Record(models.Model):
         related_name="+",
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    seed_fingerprint = models.CharField(
-        _("seed fingerprint"),
-        max_length=64,
-        blank=True,
-        editable=False,
-        help_text=_("Checksum of the seed entry this record was last loaded from."),
-    )
 
     class Meta:
         abstract = True
@@ -122,13 +115,19 @@ class Record(models.Model):
         changed it (``None``: the seed loader); ``reason`` goes into its history row. The
         record-wide version moves on too.
         """
+        self.stamp_change(by=by, reason=reason, from_version=from_version)
+        RecordVersion.bump()
+
+    def stamp_change(self, *, by, reason, from_version=None):
+        """:meth:`mark_changed` without moving the record-wide version, for writes that
+        save many records at once and move it once (``tracker.models.bulk``)."""
         if self._state.adding:
             self.version = 1
         else:
             self.version = (from_version or self.version) + 1
         self.changed_by = by
+        self.updated_at = timezone.now()
         self._change_reason = str(reason)
-        RecordVersion.bump()
 
     @classmethod
     def after_change(cls, ids):

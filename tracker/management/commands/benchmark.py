@@ -37,9 +37,9 @@ from django.test.utils import (
 )
 from django.urls import reverse
 
-from tracker.columns import EVENTS, OUTCOMES
+from tracker.columns import EVENTS, OUTCOMES, TABLES
 from tracker.csv_export import csv_lines
-from tracker.csv_import import import_tables
+from tracker.imports import import_tables
 from tracker.models import (
     Citation,
     Event,
@@ -312,12 +312,10 @@ class Command(BaseCommand):
         self.stdout.write("")
 
     def csv_import(self):
-        self.stdout.write("CSV import of the exported events, participations and outcomes")
+        self.stdout.write("CSV import of the exported events, participations, outcomes and links")
         folder = Path(tempfile.mkdtemp())
         try:
-            for name in ("events", "participations", "outcomes"):
-                from tracker.columns import TABLES
-
+            for name in TABLES:
                 with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
                     for piece in csv_lines(
                         TABLES[name], Event.objects.published().for_export(), base_url=""

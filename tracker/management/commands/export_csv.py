@@ -12,7 +12,7 @@ from tracker.filters import error_text, filter_events
 
 class Command(BaseCommand):
     help = (
-        "Write the CSV files (events, outcomes, participations) of the published record, "
+        "Write the CSV files (events, participations, outcomes, links) of the published record, "
         "or of the events matching a filter query string, exactly as /export/ serves them."
     )
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             "--table",
             action="append",
             choices=list(TABLES),
-            help="Only this table (repeatable); all three by default.",
+            help="Only this table (repeatable); all four by default.",
         )
         parser.add_argument("--bom", action="store_true", help="Start with a byte-order mark.")
         parser.add_argument(

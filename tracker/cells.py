@@ -1,0 +1,255 @@
+"""How one value is written in a CSV cell, and read back: the cell formats of the field map.
+
+Dates are ISO 8601 (``2025-05-16``), times ``HH:MM:SS``, durations ISO 8601
+(``PT1H55M``). Text that a spreadsheet would run as a formula (starting with ``=``,
+``+``, ``-``, ``@``, tab, carriage return or NUL) is prefixed with an apostrophe, which
+reading removes again. Reading refuses, with a message naming the value, anything the
+record could not store or show: impossible dates, years outside 1000–2999, durations
+too long to store, numbers too big, NUL characters.
+"""
+
+import datetime
+import re
+
+from django.utils.dateparse import parse_duration
+from django.utils.duration import duration_iso_string
+from django.utils.translation import gettext as _
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r\0]")
+
+#: The years a date may fall in: every page, chart and feed can show them.
+YEARS = (1000, 2999)
+#: The longest duration every database stores (microseconds in a signed 64-bit integer).
+LONGEST_DURATION = datetime.timedelta(days=106_751)
+_LONGEST_NUMBER = 18  # digits: anything longer is refused before Python converts it
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message says what was expected."""
+
+
+def neutralise(text):
+    """Make text safe to open in a spreadsheet, reversibly (see :func:`restore`).
+
+    A cell starting with a formula character gets a leading ``'``; so does one already
+    starting with apostrophes before such a character, so that import can tell the two
+    apart and give back exactly what was exported.
+    """
+    if text.startswith(FORMULA_START) or _NEUTRALISED.match(text):
+        return "'" + text
+    return text
+
+
+def restore(text):
+    return text[1:] if _NEUTRALISED.match(text) else text
+
+
+def one_line_ends(text):
+    """Every CRLF and lone CR as LF: what spreadsheets on Windows write is read as typed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check_date(value):
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise CellError(
+            _("%(date)s is outside the years the tracker can show (%(first)s–%(last)s)")
+            % {"date": value.isoformat(), "first": YEARS[0], "last": YEARS[1]}
+        )
+    return value
+
+
+def check_duration(value):
+    if abs(value) > LONGEST_DURATION:
+        raise CellError(
+            _("%(value)s is longer than the tracker can store (%(days)s days)")
+            % {"value": duration_iso_string(value), "days": f"{LONGEST_DURATION.days:,}"}
+        )
+    return value
+
+
+def check_text(text):
+    if "\0" in text:
+        raise CellError(_("contains a NUL character, which text cannot hold"))
+    return text
+
+
+def parse_date(text):
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise CellError(_("%(text)r is not a date in the form YYYY-MM-DD") % {"text": text})
+    try:
+        value = datetime.date.fromisoformat(text)
+    except ValueError as error:
+        raise CellError(
+            _("%(text)r is not a date: %(error)s") % {"text": text, "error": error}
+        ) from None
+    return check_date(value)
+
+
+def parse_time(text):
+    if not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", text):
+        raise CellError(_("%(text)r is not a time in the form HH:MM:SS") % {"text": text})
+    try:
+        return datetime.time.fromisoformat(text)
+    except ValueError as error:
+        raise CellError(
+            _("%(text)r is not a time: %(error)s") % {"text": text, "error": error}
+        ) from None
+
+
+def parse_duration_text(text):
+    try:
+        value = parse_duration(text) if text.startswith("P") else None
+    except (OverflowError, ValueError):
+        value = None
+        if re.fullmatch(r"P[0-9WDTHMS.,]+", text):
+            raise CellError(
+                _("%(text)r is longer than the tracker can store (%(days)s days)")
+                % {"text": text, "days": f"{LONGEST_DURATION.days:,}"}
+            ) from None
+    if value is None:
+        raise CellError(_("%(text)r is not an ISO 8601 duration such as PT1H55M") % {"text": text})
+    return check_duration(value)
+
+
+def parse_integer(text):
+    if not re.fullmatch(r"\d+", text):
+        raise CellError(_("%(text)r is not a whole number") % {"text": text})
+    if len(text.lstrip("0")) > _LONGEST_NUMBER:
+        raise CellError(_("%(text)s is too big a number to store") % {"text": text})
+    return int(text)
+
+
+def format_value(kind, value):
+    """The cell text of a Python value of the given kind (``string``, ``date``…)."""
+    if value is None or value == "":
+        return ""
+    if kind == "date":
+        return value.isoformat()
+    if kind == "time":
+        return value.isoformat(timespec="seconds")
+    if kind == "duration":
+        return duration_iso_string(value)
+    if kind == "integer":
+        return str(value)
+    return neutralise(str(value))
+
+
+def parse_value(kind, text):
+    """The Python value of a cell's text (``""`` or ``None`` when empty), or CellError."""
+    if kind == "string":
+        return check_text(restore(text))
+    text = text.strip()
+    if text == "":
+        return None
+    parse = {
+        "date": parse_date,
+        "time": parse_time,
+        "duration": parse_duration_text,
+        "integer": parse_integer,
+    }[kind]
+    return parse(text)
+
+
+# Lists in a cell -------------------------------------------------------------------
+
+
+def join(items):
+    return "; ".join(items)
+
+
+def split(text):
+    return [item.strip() for item in text.split(";") if item.strip()]
+
+
+def party_lines(parties):
+    """Parties as “Name [slug]”, one per line: readable, and enough to recreate them."""
+    return "\n".join(f"{name} [{slug}]" for slug, name in parties)
+
+
+def parse_party_lines(text):
+    """``[(slug, name), ...]`` from :func:`party_lines` text, or :class:`CellError`."""
+    parties = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        match = re.fullmatch(r"\s*(.+?) \[([-a-zA-Z0-9_]+)\]\s*", line)
+        if not match:
+            raise CellError(_("%(line)r is not a party written as “Name [slug]”") % {"line": line})
+        parties.append((match.group(2), check_text(match.group(1))))
+    return parties
+
+
+# Sources travel in the events table, one per line, as “url | publisher | title |
+# published | accessed | archive_url | supports”; a literal | is written \|.
+SOURCE_PARTS = ("url", "publisher", "title", "published", "accessed", "archive_url", "supports")
+
+
+def _escape_part(text):
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def source_line(source):
+    """One source (a dict with :data:`SOURCE_PARTS`) as a line of the ``sources`` cell."""
+    parts = [
+        format_value("date", source[p]) if p in ("published", "accessed") else source[p]
+        for p in SOURCE_PARTS
+    ]
+    while parts and not parts[-1]:
+        parts.pop()  # trailing empty parts are left out
+    return " | ".join(_escape_part(p) for p in parts)
+
+
+def _source_parts(line):
+    parts, current, chars = [], [], iter(line)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, ""))
+        elif char == "|":
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def parse_source_line(line):
+    parts = _source_parts(line)
+    if len(parts) > len(SOURCE_PARTS):
+        raise CellError(
+            _(
+                "a source line has at most %(count)s parts separated by ' | ' (%(parts)s), "
+                "found %(found)s: %(line)r"
+            )
+            % {
+                "count": len(SOURCE_PARTS),
+                "parts": " | ".join(SOURCE_PARTS),
+                "found": len(parts),
+                "line": line,
+            }
+        )
+    parts += [""] * (len(SOURCE_PARTS) - len(parts))
+    source = dict(zip(SOURCE_PARTS, parts, strict=True))
+    for name in ("published", "accessed"):
+        if source[name]:
+            try:
+                source[name] = parse_date(source[name])
+            except CellError as error:
+                raise CellError(
+                    _("source %(name)s date: %(error)s") % {"name": name, "error": error}
+                ) from None
+        else:
+            source[name] = None
+    for name in SOURCE_PARTS:
+        if isinstance(source[name], str):
+            check_text(source[name])
+    if not source["publisher"]:
+        raise CellError(_("a source needs a publisher: %(line)r") % {"line": line})
+    if not source["url"] and not source["title"]:
+        raise CellError(_("a source without a URL needs a title: %(line)r") % {"line": line})
+    return source
+
+
+def parse_source_lines(text):
+    return [parse_source_line(line) for line in text.splitlines() if line.strip()]

@@ -1,0 +1,350 @@
+"""Step 3 of an import: compare the rows with the record and plan every change.
+
+The comparison is the export run backwards: for a row that matches a stored one, each
+column's value is what export would write for the stored row (``Column.value``), and
+only columns whose value differs become changes. Checks run per table, from the field
+map and the models' rules, on the values that would be written; the record is read with
+a fixed number of queries per table (per chunk of 500 events).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources
+from ..models import (
+    Citation,
+    Event,
+    EventLink,
+    Implementation,
+    Outcome,
+    Participation,
+    Party,
+    Person,
+    Process,
+)
+from .plan import CHANGED, CREATED, Change, Plan
+from .references import MODELS as REFERENCED
+from .references import References, SourceIndex, in_chunks
+from .rules import instance_problems
+
+
+@dataclass
+class Options:
+    confirm_renames: bool = False  # a name next to an existing slug may rename it
+    confirm_new: bool = False  # a new record may be named like an existing one
+    complete: bool = False  # an event's rows in the files are all it has (the seed files)
+    keep_edited: bool = False  # records people changed are left alone (the seed loader)
+
+
+class Context:
+    """Everything the planning steps share: the rows, the plan, and what is known."""
+
+    def __init__(self, tables, options):
+        self.tables = tables
+        self.options = options
+        self.plan = Plan()
+        self.problems = []
+        self.refs = References(self)
+        self.sources = SourceIndex(self)
+        self.stored = {}  # slug -> stored event with its parts, for events that own rows
+        self.events = {}  # slug -> event as the import leaves it (stored or new)
+        self.broken = set()  # slugs of events rows that could not be read
+        self.skipped = set()  # slugs of events left alone (changed by people, or deleted)
+        self.parts = {}  # (table, slug) -> an event's rows as the import leaves them
+
+    def rows(self, table):
+        return [row for row in self.tables.get(table) or [] if row.ok]
+
+    def refuse(self, row, column, message, *, confirm=None):
+        self.problems.append(row.problem(column, message, confirm=confirm))
+
+    def keeps_edit(self, obj):
+        return self.options.keep_edited and obj.edited_by_person
+
+    @staticmethod
+    def edited_by(obj):
+        who = obj.changed_by.get_username() if obj.changed_by else _("someone")
+        return _("changed in the admin by %(who)s") % {"who": who}
+
+    def event(self, slug, row, column):
+        """The event a row refers to; refused by name when there is none."""
+        if slug in self.events:
+            return self.events[slug]
+        unreadable = EVENTS in self.tables and self.tables[EVENTS] is None
+        if slug not in self.broken and slug not in self.skipped and not unreadable:
+            self.refuse(row, column, _("unknown event %(slug)r") % {"slug": slug})
+        return None
+
+
+def relations(table):
+    """``{relation: {attribute: column}}`` for the table's columns that reach through a
+    foreign key (``process.slug``, ``process.title``…)."""
+    groups = {}
+    for column in table.columns:
+        if column.relation:
+            groups.setdefault(column.relation, {})[column.path[1]] = column
+    return groups
+
+
+def own_columns(table):
+    """Columns that stand for one of the table's own fields."""
+    return [
+        c
+        for c in table.columns
+        if (c.field and not c.relation and c.field != "id") or isinstance(c.codec, Position)
+    ]
+
+
+# Collecting what the files refer to ------------------------------------------------------
+
+
+def collect_references(context):
+    for table, rows in context.tables.items():
+        rows = rows or []
+        groups = {
+            name: group
+            for name, group in relations(table).items()
+            if group["slug"].referenced_model in REFERENCED
+        }
+        for row in rows:
+            if not row.ok:
+                if table is EVENTS and "slug" in row.values:
+                    context.broken.add(row.values["slug"])
+                continue
+            for group in groups.values():
+                _claim(context, row, group)
+            for column in table.columns:
+                if isinstance(column.codec, PartyList) and row.has(column.name):
+                    for slug, name in row.values[column.name]:
+                        context.refs.claim(Party, slug, {"name": name}, row, {"name": column.name})
+                elif isinstance(column.codec, Sources) and row.has(column.name):
+                    row.values["_sources"] = [
+                        context.sources.cite(source, row, column.name)
+                        for source in row.values[column.name]
+                    ]
+
+
+def _claim(context, row, group):
+    key = group["slug"]
+    if not row.has(key.name) or not row.values[key.name]:
+        return
+    attrs = {
+        name: row.values[c.name] for name, c in group.items() if name != "slug" and row.has(c.name)
+    }
+    columns = {name: c.name for name, c in group.items()}
+    context.refs.claim(key.referenced_model, row.values[key.name], attrs, row, columns)
+
+
+def load_events(context):
+    """Stored events that own rows in the files, with their parts (as export reads them),
+    and the other events the files point to: a few queries per 500 events."""
+    owners, targets = set(), set()
+    for row in context.rows(EVENTS):
+        owners.add(row.values["slug"])
+    for table, key in ((PARTICIPATIONS, "event"), (OUTCOMES, "event"), (LINKS, "from_event")):
+        owners |= {row.values[key] for row in context.rows(table)}
+    for row in context.rows(OUTCOMES):
+        for name in ("carried_out_by", "carried_out_in_part_by"):
+            targets |= set(row.values.get(name, []))
+    targets |= {row.values["to_event"] for row in context.rows(LINKS)}
+    parts = _parts_to_fetch(context)
+    for chunk in in_chunks(owners):
+        events = (
+            Event.objects.filter(slug__in=chunk).select_related("process").prefetch_related(*parts)
+        )
+        context.stored |= {event.slug: event for event in events}
+    context.events = dict(context.stored)
+    for chunk in in_chunks(targets - owners):
+        context.events |= {e.slug: e for e in Event.objects.filter(slug__in=chunk)}
+
+
+def _parts_to_fetch(context):
+    """The parts of stored events the files can change or derive cells from: each is one
+    query per 500 events, so what the files do not carry is not fetched."""
+    events = context.tables.get(EVENTS) or []
+    header = events[0].columns if events else frozenset()
+    parts = []
+    if PARTICIPATIONS in context.tables or "participants" in header:
+        people = Participation.objects.select_related("person", "party", "side")
+        parts.append(Prefetch("participations", queryset=people))
+    if OUTCOMES in context.tables or "outcomes" in header:
+        carried_out = Implementation.objects.select_related("event")
+        outcomes = Outcome.objects.prefetch_related(
+            "agreed_by", "rejected_by", Prefetch("implementations", queryset=carried_out)
+        )
+        parts.append(Prefetch("outcomes", queryset=outcomes))
+    if "sources" in header:
+        parts.append(Prefetch("citations", queryset=Citation.objects.select_related("source")))
+    if LINKS in context.tables:
+        parts.append(Prefetch("links_out", queryset=EventLink.objects.select_related("to_event")))
+    return parts
+
+
+# Applying a row's values ---------------------------------------------------------------------
+
+
+def apply_columns(context, row, obj, table, *, ordinal=None):
+    """Set ``obj``'s fields from ``row`` and return the changes (none for a new row).
+
+    Only columns the file has are read; values are checked against the field rules only
+    when they would be written.
+    """
+    creating = obj.pk is None
+    changes = []
+    for column in own_columns(table):
+        if not row.has(column.name):
+            continue
+        value = row.values[column.name]
+        name = "position" if isinstance(column.codec, Position) else column.target.name
+        if not creating:
+            current = ordinal if name == "position" else column.value(obj, {})
+            if column.same(value, current):
+                continue
+        messages = column.check(value)
+        for message in messages:
+            context.refuse(row, column.name, message)
+        if messages:
+            continue
+        if not creating:
+            changes.append(Change(name, current, value, stored=getattr(obj, name)))
+        setattr(obj, name, value)
+    for relation, group in relations(table).items():
+        changes += _apply_relation(context, row, obj, relation, group["slug"], creating)
+    return changes
+
+
+def check_values(context, row, table):
+    """The field rules on every value of a row that cannot be planned (its event is
+    unknown), so that one pass still names every problem."""
+    for column in own_columns(table):
+        if row.has(column.name):
+            for message in column.check(row.values[column.name]):
+                context.refuse(row, column.name, message)
+
+
+def _apply_relation(context, row, obj, relation, key, creating):
+    if not row.has(key.name) or relation in ("event", "from_event"):
+        return []
+    slug = row.values[key.name]
+    model = key.referenced_model
+    if model is Event:
+        related = context.event(slug, row, key.name) if slug else None
+    else:
+        related = context.refs.get(model, slug)
+    if slug and related is None:
+        row.unresolved = True  # already refused: the row's other rules would only echo it
+    field = obj._meta.get_field(relation)
+    current = None
+    if getattr(obj, field.attname) is not None or field.is_cached(obj):
+        current = getattr(obj, relation)
+    if (current.slug if current else "") == (slug or ""):
+        return []
+    setattr(obj, relation, related)
+    return [] if creating else [Change(relation, current, related)]
+
+
+def refuse_broken_rules(context, row, obj):
+    if row.unresolved:
+        return
+    for name, message in instance_problems(obj):
+        context.refuse(row, name, message)
+
+
+# Events ------------------------------------------------------------------------------------
+
+
+def plan_events(context):
+    rows = context.rows(EVENTS)
+    seen, new = {}, []
+    for row in rows:
+        slug = row.values["slug"]
+        if slug in seen:
+            context.refuse(
+                row,
+                "slug",
+                _("%(slug)r is also on %(first)s") % {"slug": slug, "first": seen[slug].place},
+            )
+            continue
+        seen[slug] = row
+        if slug not in context.stored:
+            new.append(row)
+    gone = _deleted_in_admin(context, [row.values["slug"] for row in new])
+    free = _free_ids(row.values.get("id") for row in new)
+    for row in seen.values():
+        event = context.stored.get(row.values["slug"])
+        if event is None:
+            _new_event(context, row, gone, free)
+        elif context.keeps_edit(event):
+            context.skipped.add(event.slug)
+            context.plan.skip(Event, event.slug, context.edited_by(event))
+        else:
+            _changed_event(context, row, event)
+
+
+def label(event):
+    return f"{event.title} [{event.slug}]"
+
+
+def _deleted_in_admin(context, slugs):
+    """Seed loading brings no event back that someone deleted in the admin."""
+    if not context.options.keep_edited or not slugs:
+        return set()
+    gone = set()
+    for chunk in in_chunks(slugs):
+        gone |= set(
+            Event.history.filter(history_type="-", slug__in=chunk).values_list("slug", flat=True)
+        )
+    return gone
+
+
+def _free_ids(ids):
+    wanted = [i for i in ids if i]
+    taken = set()
+    for chunk in in_chunks(wanted):
+        taken |= set(Event.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    return set(wanted) - taken
+
+
+def _new_event(context, row, gone, free):
+    slug = row.values["slug"]
+    if slug in gone:
+        context.skipped.add(slug)
+        context.plan.skip(Event, slug, _("deleted in the admin"))
+        return
+    event = Event(slug=slug)
+    for message in EVENTS.column("slug").check(slug):
+        context.refuse(row, "slug", message)
+    if row.values.get("id") in free:
+        event.pk = row.values["id"]
+    apply_columns(context, row, event, EVENTS)
+    if event.status == Event.Status.PUBLISHED:
+        event.publish()
+    refuse_broken_rules(context, row, event)
+    context.events[slug] = event
+    context.plan.add(CREATED, event, label(event))
+
+
+def _changed_event(context, row, event):
+    published_at = event.published_at
+    was_published = event.is_published
+    changes = apply_columns(context, row, event, EVENTS)
+    if not changes:
+        context.plan.keep(Event, event)
+        return
+    also = {}
+    if event.is_published and not was_published:
+        event.publish()
+        if event.published_at != published_at:
+            also["published_at"] = published_at
+    refuse_broken_rules(context, row, event)
+    context.plan.add(CHANGED, event, label(event), changes=changes, also=also)
+
+
+def plan_records(context, records):
+    """Seed records (processes, parties, people) given in full: ``{model: [(slug, fields,
+    row)]}``."""
+    for model in (Process, Party, Person):
+        for slug, fields, row in records.get(model, []):
+            context.refs.record(model, slug, fields, row)

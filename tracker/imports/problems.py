@@ -1,0 +1,66 @@
+"""What an import refuses, said by file, line and column."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+#: Problems listed in full; the rest are counted.
+SHOWN = 200
+
+
+@dataclass
+class Problem:
+    """One problem: where it is and what is wrong.
+
+    ``confirm`` names the confirmation that would accept it instead (``"renames"`` for a
+    changed name of an existing record, ``"new"`` for a likely duplicate); problems
+    without one must be fixed in the files.
+    """
+
+    file: str
+    line: int | None = None
+    column: str | None = None
+    message: str = ""
+    where: str | None = None
+    confirm: str | None = None
+
+    def __str__(self):
+        parts = [self.file]
+        if self.line:
+            parts.append(_("line %(line)s") % {"line": self.line})
+        if self.where:
+            parts.append(self.where)
+        if self.column:
+            parts.append(_("column %(column)s") % {"column": self.column})
+        return f"{', '.join(parts)}: {self.message}"
+
+
+class ImportRefused(Exception):
+    """The files have problems; nothing was written."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems[:SHOWN]))
+
+    @property
+    def confirmable(self):
+        """The confirmations that would lift every problem, if that is all it takes."""
+        needed = {p.confirm for p in self.problems}
+        return set() if None in needed else needed
+
+
+def listing(problems, limit=SHOWN):
+    """The first ``limit`` problems as lines, then how many more there are."""
+    lines = [str(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        more = len(problems) - limit
+        lines.append(
+            ngettext(
+                "… and %(more)s more problem (%(total)s in all).",
+                "… and %(more)s more problems (%(total)s in all).",
+                more,
+            )
+            % {"more": more, "total": len(problems)}
+        )
+    return lines

@@ -1,0 +1,207 @@
+"""Step 1 of an import: read the files into rows of Python values, cell by cell.
+
+A file is recognised by its name (``events.csv``, ``events-2026-01-01.csv``) or, failing
+that, by its header. The header needs only the required columns, in any order; a missing
+or unknown column is named. Line breaks inside cells are read as LF whichever way the
+file writes them. Every cell that cannot be read is reported, and reading goes on, so
+that one pass names every problem.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from ..cells import CellError, one_line_ends
+from ..columns import TABLES
+from .problems import Problem
+
+PROGRESS_EVERY = 1000
+
+
+@dataclass
+class Row:
+    """One row of a file (or one entry of a seed file), as Python values by column name.
+
+    Only the columns the file has are in ``values``; a cell that could not be read is
+    missing too, and ``ok`` is False.
+    """
+
+    table: object
+    file: str
+    line: int | None
+    values: dict
+    where: str | None = None
+    ok: bool = True
+    columns: frozenset = field(default_factory=frozenset)
+    unresolved: bool = False  # a record it names was refused
+
+    def problem(self, column, message, *, confirm=None):
+        return Problem(self.file, self.line, column, str(message), self.where, confirm)
+
+    def has(self, name):
+        return name in self.columns
+
+    @property
+    def place(self):
+        """Where the row is, for messages: “line 12”, or a seed entry's description."""
+        return self.where or _("line %(line)s") % {"line": self.line}
+
+
+def decode(source):
+    """The text of a file given as a path, a file object, bytes or text."""
+    if isinstance(source, Path):
+        data = source.read_bytes()
+    elif hasattr(source, "read"):
+        data = source.read()
+    else:
+        data = source
+    if isinstance(data, bytes):
+        data = data.decode("utf-8-sig")
+    return data.removeprefix("\ufeff")
+
+
+def identify(name, header):
+    """The table a file holds: by its name if that says, else by its header."""
+    stem = Path(name).name.lower()
+    for table in TABLES.values():
+        if stem.startswith(table.name):
+            return table
+    overlap = {table: len(set(header) & set(table.header)) for table in TABLES.values()}
+    best = max(overlap.values())
+    matches = [table for table, n in overlap.items() if n == best]
+    return matches[0] if best and len(matches) == 1 else None
+
+
+def _header_problems(name, table, header):
+    problems = []
+    known = set(table.header)
+    seen = set()
+    for column in header:
+        if column in seen:
+            problems.append(Problem(name, 1, column, _("the column appears twice")))
+        seen.add(column)
+    unknown = [c for c in header if c not in known]
+    if unknown:
+        problems.append(
+            Problem(
+                name,
+                1,
+                None,
+                _("unknown column(s) %(unknown)s; %(table)s.csv has: %(known)s")
+                % {
+                    "unknown": ", ".join(unknown),
+                    "table": table.name,
+                    "known": ", ".join(table.header),
+                },
+            )
+        )
+    missing = [c.name for c in table.columns if c.required and c.name not in seen]
+    if missing:
+        problems.append(
+            Problem(
+                name,
+                1,
+                None,
+                _("missing required column(s) %(missing)s") % {"missing": ", ".join(missing)},
+            )
+        )
+    return problems
+
+
+def _parse_row(name, table, columns, cells, line, present):
+    values, problems = {}, []
+    for column, text in zip(columns, cells, strict=True):
+        try:
+            values[column.name] = column.parse(text)
+        except CellError as error:
+            problems.append(Problem(name, line, column.name, str(error)))
+    return Row(table, name, line, values, ok=not problems, columns=present), problems
+
+
+def _number_rows(table, rows):
+    """Without a ``position`` column, each event's rows are numbered in file order."""
+    if "position" not in table.header:
+        return
+    counters = {}
+    for row in rows:
+        event = row.values.get("event")
+        counters[event] = counters.get(event, 0) + 1
+        row.values["position"] = counters[event]
+        row.columns = row.columns | {"position"}
+
+
+def read_table(name, source, *, table=None, progress=None):
+    """``(table, rows, problems)`` for one file; ``table`` is None when unrecognised."""
+    try:
+        text = one_line_ends(decode(source))
+    except UnicodeDecodeError as error:
+        return None, [], [Problem(name, None, None, _("is not UTF-8 text (%s)") % error)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except StopIteration:
+        return None, [], [Problem(name, None, None, _("is empty"))]
+    except csv.Error as error:
+        return None, [], [Problem(name, 1, None, _("is not valid CSV (%s)") % error)]
+    table = table or identify(name, header)
+    if table is None:
+        expected = "; ".join(f"{t.name}.csv: {', '.join(t.header)}" for t in TABLES.values())
+        message = _("is none of the four files: name it after one, or give its header (%s)")
+        return None, [], [Problem(name, 1, None, message % expected)]
+    problems = _header_problems(name, table, header)
+    if problems:
+        return table, [], problems
+    rows, line = [], 2
+    columns = [table.column(column) for column in header]
+    present = frozenset(header)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(Problem(name, line, None, _("is not valid CSV (%s)") % error))
+            break
+        if cells and len(cells) != len(header):
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    None,
+                    _("has %(cells)s cells; the header has %(header)s")
+                    % {"cells": len(cells), "header": len(header)},
+                )
+            )
+        elif cells:
+            row, cell_problems = _parse_row(name, table, columns, cells, line, present)
+            rows.append(row)
+            problems += cell_problems
+        line = reader.line_num + 1
+        if progress and rows and len(rows) % PROGRESS_EVERY == 0:
+            progress(_("%(file)s: read %(rows)s rows") % {"file": name, "rows": len(rows)})
+    _number_rows(table, rows)
+    return table, rows, problems
+
+
+def read_files(files, *, progress=None):
+    """``({table: rows}, problems)`` for ``{name: source}``; a table given twice is refused.
+
+    A file whose header could not be read maps to None: its rows are unknown, so the
+    other files' references to them are not reported as unknown.
+    """
+    tables, problems = {}, []
+    for name, source in files.items():
+        table, rows, found = read_table(name, source, progress=progress)
+        problems += found
+        if table is None:
+            continue
+        if table in tables:
+            problems.append(
+                Problem(name, None, None, _("is a second %s file") % f"{table.name}.csv")
+            )
+            continue
+        tables[table] = None if found and not rows and found[0].line == 1 else rows
+    return tables, problems

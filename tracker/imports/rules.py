@@ -1,0 +1,128 @@
+"""The models' own rules, checked in Python on the rows an import would write.
+
+An import checks thousands of rows; asking the database (``full_clean()``) row by row
+would cost queries per row. Instead each model's check constraints are evaluated here
+from their ``Q`` conditions, its unique constraints over the rows that share a scope,
+and its ``clean()`` is called, so that a rule added to a model is checked by the import
+without a second copy of it. Where ``clean()`` needs the database, the rule is
+re-expressed on the rows in memory (:func:`implementation_problems`).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import CheckConstraint, F, Q, UniqueConstraint
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from ..models import Implementation
+
+#: Models whose ``clean()`` reads related rows from the database: their rule is
+#: re-expressed on the planned rows instead.
+REEXPRESSED = {Implementation}
+
+
+def _value(obj, name):
+    field = obj._meta.get_field(name)
+    if field.is_relation:
+        if getattr(obj, field.attname) is None and not field.is_cached(obj):
+            return None
+        related = getattr(obj, name)
+        if related is None:
+            return None
+        return ("pk", related.pk) if related.pk is not None else ("new", id(related))
+    value = getattr(obj, field.attname)
+    return field.get_prep_value(value) if value is not None else None
+
+
+def _compare(lookup, value, expected):
+    """Three-valued, as SQL is: None when either side is NULL."""
+    if lookup == "isnull":
+        return (value is None) == expected
+    if value is None or expected is None:
+        return None
+    comparisons = {
+        "exact": lambda: value == expected,
+        "gte": lambda: value >= expected,
+        "gt": lambda: value > expected,
+        "lte": lambda: value <= expected,
+        "lt": lambda: value < expected,
+        "in": lambda: value in expected,
+    }
+    if lookup not in comparisons:
+        raise NotImplementedError(f"the import cannot check the lookup {lookup!r}")
+    return comparisons[lookup]()
+
+
+def holds(condition, obj):
+    """Whether ``obj`` meets a ``Q`` condition: True, False, or None (unknown, as NULL)."""
+    results = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            results.append(holds(child, obj))
+            continue
+        key, expected = child
+        name, _sep, lookup = key.partition("__")
+        if isinstance(expected, F):
+            expected = _value(obj, expected.name)
+        results.append(_compare(lookup or "exact", _value(obj, name), expected))
+    if condition.connector == Q.AND:
+        result = False if False in results else (None if None in results else True)
+    else:
+        result = True if True in results else (None if None in results else False)
+    if condition.negated and result is not None:
+        result = not result
+    return result
+
+
+def instance_problems(obj):
+    """``[(field name or None, message)]``: check constraints and ``clean()`` of one row."""
+    problems = []
+    for constraint in obj._meta.constraints:
+        if isinstance(constraint, CheckConstraint) and holds(constraint.condition, obj) is False:
+            problems.append((None, str(constraint.get_violation_error_message())))
+    if type(obj) not in REEXPRESSED:
+        try:
+            obj.clean()
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    problems.append((None if name == "__all__" else name, message))
+    return problems
+
+
+def duplicates(objs):
+    """``[(obj, message)]`` for rows that repeat an earlier one under a unique constraint.
+
+    ``objs`` are rows of one model that share the constraint's scope (an event's
+    participations, say), as they would stand after the import.
+    """
+    found = []
+    if not objs:
+        return found
+    for constraint in objs[0]._meta.constraints:
+        if not isinstance(constraint, UniqueConstraint):
+            continue
+        seen = set()
+        for obj in objs:
+            if constraint.condition is not None and holds(constraint.condition, obj) is not True:
+                continue
+            key = tuple(_value(obj, name) for name in constraint.fields)
+            if None in key:
+                continue
+            if key in seen:
+                found.append((obj, str(constraint.get_violation_error_message())))
+            seen.add(key)
+    return found
+
+
+def implementation_problems(implementation):
+    """:meth:`Implementation.clean`, on rows in memory: not dated before the agreement."""
+    agreed_on = implementation.outcome.event.start_date
+    if implementation.event.start_date < agreed_on:
+        return [
+            _(
+                "An implementation cannot be dated before the agreement it carries out "
+                "(agreed on %(date)s)."
+            )
+            % {"date": date_format(agreed_on)}
+        ]
+    return []

@@ -1,0 +1,133 @@
+"""Step 4 of an import: carry out the plan, in bulk, and keep what it takes to undo it.
+
+Each model's rows are written with a few statements (``tracker.models.bulk``), with the
+same bookkeeping a single save has: versions, who and why, history rows, the record-wide
+version. Events whose parts changed move to their next version too
+(``record_change``), so that a form opened before the import is refused, not saved over
+it. The undo data records, per model, what was created, the old values of what was
+changed, and the whole of what was deleted.
+"""
+
+import json
+
+from django.core.management.color import no_style
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+
+from ..models import Event
+from ..models.base import Record
+from ..models.bulk import create_with_history, delete_with_history, update_with_history
+from .plan import CHANGED, CREATED, DELETED, MODELS
+from .references import in_chunks
+
+
+def model_label(model):
+    return model._meta.label_lower
+
+
+def as_json(value):
+    """A field value as JSON data (dates and durations as ISO text, records as ids)."""
+    if hasattr(value, "_meta"):
+        return value.pk
+    if hasattr(value, "code"):  # a country
+        return value.code
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def snapshot(obj):
+    """Every column of a row, and its many-to-many ids: enough to create it again."""
+    data = {f.attname: as_json(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+    many = {
+        f.name: sorted(getattr(obj, f.name).values_list("pk", flat=True))
+        for f in obj._meta.many_to_many
+    }
+    return {"fields": data, "many_to_many": many}
+
+
+class Undo:
+    """What it takes to undo the plan, as JSON data."""
+
+    def __init__(self):
+        self.data = {"created": {}, "changed": {}, "deleted": {}, "versions": {}, "events": []}
+
+    def created(self, model, objs):
+        self.data["created"].setdefault(model_label(model), []).extend(o.pk for o in objs)
+
+    def changed(self, step):
+        old = {}
+        for change in step.changes:
+            field = step.model._meta.get_field(change.field)
+            if field.many_to_many:
+                old[change.field] = sorted(p.pk for p in change.old)
+            else:
+                old[field.attname] = as_json(change.stored)
+        for name, value in step.also.items():
+            old[step.model._meta.get_field(name).attname] = as_json(value)
+        self.data["changed"].setdefault(model_label(step.model), {})[str(step.obj.pk)] = old
+
+    def deleted(self, obj):
+        self.data["deleted"].setdefault(model_label(type(obj)), []).append(snapshot(obj))
+
+    def versions(self, touched):
+        """The version each curated record was left at: a revert checks nothing moved."""
+        for model, ids in touched.items():
+            found = {}
+            for chunk in in_chunks(ids):
+                found |= dict(model.objects.filter(pk__in=chunk).values_list("pk", "version"))
+            self.data["versions"][model_label(model)] = {str(k): v for k, v in found.items()}
+
+
+def _many_to_many(step):
+    return {name: [p.pk for p in related] for name, related in step.many_to_many.items()}
+
+
+def _pairs(steps):
+    many = {}
+    for step in steps:
+        for name, ids in _many_to_many(step).items():
+            many.setdefault(name, []).append((step.obj, ids))
+    return many
+
+
+def _write_model(model, steps, *, by, reason, undo):
+    created = [s for s in steps if s.action == CREATED]
+    changed = [s for s in steps if s.action == CHANGED]
+    for step in changed:
+        undo.changed(step)
+    objs = [s.obj for s in created]
+    create_with_history(model, objs, by=by, reason=reason, many_to_many=_pairs(created))
+    undo.created(model, objs)
+    fields = sorted({name for s in changed for name in s.fields})
+    update_with_history(
+        model, [s.obj for s in changed], fields, by=by, reason=reason, many_to_many=_pairs(changed)
+    )
+
+
+def write_plan(plan, *, by, reason):
+    """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
+    undo = Undo()
+    numbered = any(s.action == CREATED and s.obj.pk for s in plan.steps[Event])
+    deleted = [s.obj for model in reversed(MODELS) for s in plan.steps_of(model, DELETED)]
+    for obj in deleted:
+        undo.deleted(obj)
+    delete_with_history(deleted, by=by, reason=reason)
+    for model in MODELS:
+        _write_model(model, plan.steps[model], by=by, reason=reason, undo=undo)
+    touched = plan.touched_events()
+    for chunk in in_chunks([e.pk for e in touched]):
+        Event.objects.filter(pk__in=chunk).record_change(by=by, reason=reason)
+    undo.data["events"] = sorted({e.pk for e in touched})
+    if numbered:
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Event]):
+                cursor.execute(sql)
+    records = {}
+    for model in MODELS:
+        if issubclass(model, Record):
+            ids = [s.obj.pk for s in plan.steps[model] if s.action != DELETED]
+            if model is Event:
+                ids += undo.data["events"]
+            if ids:
+                records[model] = ids
+    undo.versions(records)
+    return undo.data

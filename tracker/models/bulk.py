@@ -1,0 +1,136 @@
+"""Writing many rows at once with the same bookkeeping as one save.
+
+Imports, their reverts and the seed loader write thousands of rows; saving them one by
+one would cost several queries each. These functions write each model's rows in a few
+statements and keep every rule a single save keeps: a curated record's version, who
+changed it and why (:meth:`Record.stamp_change`), a history row for every row written
+(many-to-many fields included), and one move of the record-wide :class:`RecordVersion`.
+"""
+
+from django.db import router
+from django.db.models.deletion import Collector
+from django.utils import timezone
+
+from .base import Record, RecordVersion
+
+BATCH_SIZE = 500
+
+
+def _is_record(model):
+    return issubclass(model, Record)
+
+
+def _set_many_to_many(model, many_to_many):
+    """Make some objects' related rows these: ``{field: [(obj, [related ids])]}``. Rows
+    that stay are left as they are; only those that go or come are written."""
+    for name, wanted in many_to_many.items():
+        if not wanted:
+            continue
+        through = getattr(model, name).through
+        source = f"{model._meta.model_name}_id"
+        target = f"{model._meta.get_field(name).related_model._meta.model_name}_id"
+        wanted_pairs = {(obj.pk, related) for obj, related_ids in wanted for related in related_ids}
+        stored = through.objects.filter(**{f"{source}__in": [obj.pk for obj, _ids in wanted]})
+        stored_pairs = {(s, t): pk for s, t, pk in stored.values_list(source, target, "pk")}
+        gone = [pk for pair, pk in stored_pairs.items() if pair not in wanted_pairs]
+        if gone:
+            through.objects.filter(pk__in=gone).delete()
+        through.objects.bulk_create(
+            [
+                through(**{source: obj_id, target: related})
+                for obj_id, related in sorted(wanted_pairs - set(stored_pairs))
+            ],
+            batch_size=BATCH_SIZE,
+        )
+
+
+def _many_to_many_history(model, history_rows):
+    """What simple-history writes for many-to-many fields on a save, for rows written in
+    bulk: a copy of each object's related rows, tied to its new history row."""
+    history_model = model.history.model
+    fields = getattr(history_model, "_history_m2m_fields", [])
+    if not fields or not history_rows:
+        return
+    by_object = {row.id: row for row in history_rows}
+    for field in fields:
+        through = getattr(model, field.name).through
+        m2m_history = getattr(history_model, field.name).model
+        source = f"{model._meta.model_name}_id"
+        target = f"{field.related_model._meta.model_name}_id"
+        rows = through.objects.filter(**{f"{source}__in": list(by_object)}).values_list(
+            "id", source, target
+        )
+        m2m_history.objects.bulk_create(
+            [
+                m2m_history(id=pk, history=by_object[obj_id], **{source: obj_id, target: related})
+                for pk, obj_id, related in rows
+            ],
+            batch_size=BATCH_SIZE,
+        )
+
+
+def _history(model, objs, *, update, by, reason, when):
+    rows = model.history.bulk_history_create(
+        objs,
+        update=update,
+        default_user=by,
+        default_change_reason=str(reason),
+        default_date=when,
+        batch_size=BATCH_SIZE,
+    )
+    _many_to_many_history(model, rows)
+
+
+def create_with_history(model, objs, *, by, reason, many_to_many=None):
+    """Create ``objs`` (unsaved instances of ``model``) with their history.
+
+    ``many_to_many`` gives new objects' related ids: ``{field: [(obj, [ids])]}``.
+    Returns the objects, now with their ids.
+    """
+    objs = list(objs)
+    if not objs:
+        return objs
+    when = timezone.now()
+    if _is_record(model):
+        for obj in objs:
+            obj.stamp_change(by=by, reason=reason)
+    created = model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+    _set_many_to_many(model, many_to_many or {})
+    _history(model, created, update=False, by=by, reason=reason, when=when)
+    RecordVersion.bump()
+    return created
+
+
+def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
+    """Save ``fields`` of ``objs`` (changed instances of ``model``) with their history;
+    curated records move to their next version."""
+    objs = list(objs)
+    if not objs:
+        return
+    when = timezone.now()
+    fields = list(fields)
+    if _is_record(model):
+        for obj in objs:
+            obj.stamp_change(by=by, reason=reason)
+        fields += ["version", "changed_by", "updated_at"]
+    if fields:
+        model.objects.bulk_update(objs, fields, batch_size=BATCH_SIZE)
+    _set_many_to_many(model, many_to_many or {})
+    _history(model, objs, update=True, by=by, reason=reason, when=when)
+    RecordVersion.bump()
+
+
+def delete_with_history(objs, *, by, reason):
+    """Delete ``objs`` (and what cascades from them); each gets a history row saying who
+    deleted it and why."""
+    by_model = {}
+    for obj in objs:
+        obj._history_user = by
+        obj._change_reason = str(reason)
+        by_model.setdefault(type(obj), []).append(obj)
+    for model, group in by_model.items():
+        collector = Collector(using=router.db_for_write(model), origin=group)
+        collector.collect(group)
+        collector.delete()
+    if by_model:
+        RecordVersion.bump()
