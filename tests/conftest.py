@@ -1,9 +1,29 @@
 import datetime
 
 import pytest
+from django.test import Client
 from django.utils.duration import duration_string
 
 from tests.factories import make_user
+
+# What the TLS-terminating proxy adds to every request it passes on. The test client and
+# the browser connect from 127.0.0.1, which tests/settings.py makes the trusted proxy.
+BEHIND_THE_PROXY = {"X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture
+def client():
+    """The test client, reaching the tracker as a browser does in production: over
+    HTTPS, through the trusted proxy, which passes on the browser's Host header (the
+    test client sends none of its own). ``Client()`` is a plain-http request instead."""
+    return Client(headers={"Host": "testserver", **BEHIND_THE_PROXY})
+
+
+@pytest.fixture
+def admin_client(db, admin_user, client):
+    """pytest-django's ``admin_client``, through the proxy like ``client``."""
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture
