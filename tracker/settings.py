@@ -172,6 +172,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Pages name static files only through {% static %}, i.e. by their hashed names: keeping
+# and compressing the unhashed copies too would double collectstatic's work (plotly.js).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 LOGIN_URL = "admin:login"
 
