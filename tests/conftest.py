@@ -1,4 +1,6 @@
 import datetime
+import os
+import secrets
 
 import pytest
 from django.test import Client
@@ -24,6 +26,26 @@ def admin_client(db, admin_user, client):
     """pytest-django's ``admin_client``, through the proxy like ``client``."""
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture
+def production_env(tmp_path):
+    """The environment of a production process, for tests that start one (a command, a
+    server): debug off, every required variable set, 127.0.0.1 the trusted proxy, and
+    nothing else inherited from this process but PATH and HOME. A server started with it
+    answers requests from 127.0.0.1 that carry ``BEHIND_THE_PROXY``."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "tracker.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        "TRACKER_BASE_URL": "https://tracker.example.org",
+        "TRACKER_TRUSTED_PROXIES": "127.0.0.1",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+    }
 
 
 @pytest.fixture
