@@ -228,3 +228,16 @@ def test_forwarded_headers_from_an_untrusted_address_are_removed():
 
     meta = response.wsgi_request.META
     assert not {"HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST", "HTTP_FORWARDED"} & set(meta)
+
+
+def test_every_variable_the_settings_read_is_in_readmes_configuration_table():
+    source = (REPO / "tracker" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z_]+)\"", source))
+    read |= set(re.findall(r"os\.environ\.get\(\s*\"([A-Z_]+)\"", source))
+    read |= set(settings.REQUIRED_IN_PRODUCTION)
+    table = README.split("## Configuration", 1)[1].split("\n\n", 3)[2]
+    documented = set(re.findall(r"^\| `([A-Z_]+)`(?:, `([A-Z_]+)`)?", table, re.MULTILINE))
+    documented = {name for pair in documented for name in pair if name}
+
+    assert len(read) > 10
+    assert read == documented
