@@ -9,7 +9,7 @@ PORT ?= 8000
 # Local commands run in debug mode, said out loud: manage.py never guesses it.
 DEV := DJANGO_DEBUG=1
 
-.PHONY: run test benchmark messages clean
+.PHONY: run test benchmark messages wheel clean
 
 run: $(VENV)/.installed
 	$(DEV) $(BIN)/python manage.py migrate --noinput
@@ -33,6 +33,14 @@ benchmark: $(VENV)/.installed-dev
 messages: $(VENV)/.installed-dev
 	$(DEV) $(BIN)/python manage.py makemessages -l uk -l ru --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=build --ignore=dist
 	$(DEV) $(BIN)/python manage.py compilemessages --ignore=.venv
+
+# The wheel for production (README, "Running in production"), built afresh: an old build/
+# folder would slip files that no longer exist into it.
+wheel: $(VENV)/bin/python
+	rm -rf build dist
+	$(BIN)/python -m pip wheel --no-deps --quiet -w dist .
+	rm -rf build
+	@ls dist/*.whl
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
