@@ -6,16 +6,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Local commands run in debug mode, said out loud: manage.py never guesses it.
+DEV := DJANGO_DEBUG=1
 
-.PHONY: run test benchmark messages clean
+.PHONY: run test benchmark messages wheel clean
 
 run: $(VENV)/.installed
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(BIN)/python manage.py loadseeds
-	DJANGO_DEBUG=1 $(BIN)/python manage.py ensure_local_superuser
-	DJANGO_DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py loadseeds
+	$(DEV) $(BIN)/python manage.py ensure_local_superuser
+	$(DEV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving the tracker on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
-	DJANGO_DEBUG=1 $(BIN)/gunicorn tracker.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	$(DEV) $(BIN)/gunicorn tracker.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -24,25 +26,33 @@ test: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
 benchmark: $(VENV)/.installed-dev
-	DJANGO_DEBUG=1 $(BIN)/python manage.py benchmark
+	$(DEV) $(BIN)/python manage.py benchmark
 
 # Refresh the Ukrainian and Russian catalogues after changing strings (needs GNU gettext).
 # The compiled .mo files are committed, so running the tracker needs no gettext.
 messages: $(VENV)/.installed-dev
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l uk -l ru --ignore=.venv --ignore=tests --ignore=staticfiles
-	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+	$(DEV) $(BIN)/python manage.py makemessages -l uk -l ru --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=build --ignore=dist
+	$(DEV) $(BIN)/python manage.py compilemessages --ignore=.venv
+
+# The wheel for production (README, "Running in production"), built afresh: an old build/
+# folder would slip files that no longer exist into it.
+wheel: $(VENV)/bin/python
+	rm -rf build dist
+	$(BIN)/python -m pip wheel --no-deps --quiet -w dist .
+	rm -rf build
+	@ls dist/*.whl
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed: pyproject.toml setup.py | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-dev: pyproject.toml setup.py | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf $(VENV) staticfiles *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles build dist *.egg-info .pytest_cache .ruff_cache

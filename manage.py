@@ -1,5 +1,10 @@
 #!/usr/bin/env python
-"""Django's command-line utility for the tracker."""
+"""Django's command-line utility for the tracker.
+
+It runs with the configuration it is given: ``DJANGO_DEBUG=1`` for local development
+(the ``make`` targets set it), the production variables otherwise (README.md,
+"Configuration"). It never guesses which.
+"""
 
 import os
 import sys
@@ -7,11 +12,6 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
-    # A checkout with no configuration is a development checkout, so manage.py runs in
-    # debug mode there. Production sets DJANGO_SECRET_KEY; the server (wsgi.py) never
-    # assumes debug and refuses to start without it.
-    if "DJANGO_SECRET_KEY" not in os.environ:
-        os.environ.setdefault("DJANGO_DEBUG", "1")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

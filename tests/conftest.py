@@ -1,9 +1,12 @@
 import datetime
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils.duration import duration_string
 
 from tests.factories import make_user
@@ -67,6 +70,46 @@ def unpublished(record):
     events = list(Event.objects.exclude(status=Event.Status.PUBLISHED).order_by("slug"))
     assert {e.status for e in events} == {Event.Status.DRAFT, Event.Status.REVIEW}
     return events
+
+
+# What the TLS-terminating proxy adds to every request it passes on. The test client and
+# the browser connect from 127.0.0.1, which tests/settings.py makes the trusted proxy.
+BEHIND_THE_PROXY = {"X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture
+def client():
+    """The test client, reaching the tracker as a browser does in production: over
+    HTTPS, through the trusted proxy, which passes on the browser's Host header (the
+    test client sends none of its own). ``Client()`` is a plain-http request instead."""
+    return Client(headers={"Host": "testserver", **BEHIND_THE_PROXY})
+
+
+@pytest.fixture
+def admin_client(db, admin_user, client):
+    """pytest-django's ``admin_client``, through the proxy like ``client``."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def production_env(tmp_path):
+    """The environment of a production process, for tests that start one (a command, a
+    server): debug off, every required variable set, 127.0.0.1 the trusted proxy, and
+    nothing else inherited from this process but PATH and HOME. A server started with it
+    answers requests from 127.0.0.1 that carry ``BEHIND_THE_PROXY``."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "tracker.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        "TRACKER_BASE_URL": "https://tracker.example.org",
+        "TRACKER_TRUSTED_PROXIES": "127.0.0.1",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+    }
 
 
 @pytest.fixture

@@ -61,13 +61,13 @@ def test_exact_csv_text_for_a_small_record(client):
         "id,slug,url,process,process_title,conflict,kind,title,start_date,end_date,"
         "date_precision,start_time,duration,duration_note,venue,city,region,country,status,"
         "summary,source_notes,unverified,participants,outcomes,sources\r\n"
-        f"{talks.pk},istanbul-talks,http://testserver/events/istanbul-talks/,istanbul-2025,"
+        f"{talks.pk},istanbul-talks,https://testserver/events/istanbul-talks/,istanbul-2025,"
         "Istanbul direct talks,Russia–Ukraine war,round_of_talks,Istanbul talks,2025-05-16,,"
         f"day,,,,,Istanbul,,TR,published,{talks_summary},,,"
         '"Rustem Umerov (head of delegation, Ukraine); Türkiye (host)",'
         "agreed: Exchange prisoners of war.,"
         f"{talks_source.url} | Example News | {talks_source.title} | 2025-05-16\r\n"
-        f"{exchange.pk},exchange,http://testserver/events/exchange/,istanbul-2025,"
+        f"{exchange.pk},exchange,https://testserver/events/exchange/,istanbul-2025,"
         'Istanbul direct talks,Russia–Ukraine war,prisoner_exchange,"1,000-for-1,000 exchange",'
         f"2025-05-23,2025-05-25,day,,,,,Istanbul,,TR,published,{exchange_summary},,,,,"
         f"{exchange_source.url} | Example News | {exchange_source.title} | 2025-05-16\r\n"
@@ -432,7 +432,7 @@ def test_export_command_writes_what_the_site_serves(client, tmp_path):
         "export_csv",
         dir=str(tmp_path),
         filter="kind=prisoner_exchange",
-        base_url="http://testserver",
+        base_url="https://testserver",
     )
     served = download(client, kind="prisoner_exchange")
     assert (tmp_path / "events.csv").read_bytes().decode("utf-8") == served

@@ -388,7 +388,7 @@ def test_feed_and_sitemap_list_published_events(client):
         "/people/rustem-umerov/",
         "/parties/turkiye/",
     ):
-        assert f"http://testserver{url}</loc>" in sitemap.content.decode()
+        assert f"https://testserver{url}</loc>" in sitemap.content.decode()
 
 
 # Drafts never leak

@@ -1,7 +1,10 @@
 """Settings for the tracker, read from the environment.
 
-Development (``DJANGO_DEBUG=1``) works with no configuration at all; production
-refuses to start until ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS`` are set.
+Development (``DJANGO_DEBUG=1``) works with no configuration at all. With debug off the
+tracker refuses to start until every variable in ``REQUIRED_IN_PRODUCTION`` is set, and
+it serves only over HTTPS: directly, or behind a TLS-terminating proxy listed in
+``TRACKER_TRUSTED_PROXIES``. README.md ("Configuration", "Running in production") lists
+every variable.
 """
 
 import os
@@ -11,14 +14,37 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from tracker.proxies import meta_key, parse_networks
+
+# The installed package, and the folder above it: the checkout, in development.
+PACKAGE_DIR = Path(__file__).resolve().parent
+BASE_DIR = PACKAGE_DIR.parent
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def env_str(name, default=""):
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value not in TRUE_WORDS | FALSE_WORDS:
+        raise ImproperlyConfigured(f"{name}={value!r}: use 1 or 0 (true/false, yes/no, on/off).")
+    return value in TRUE_WORDS
+
+
+def env_int(name, default):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number.") from None
 
 
 def env_list(name, default=()):
@@ -27,19 +53,39 @@ def env_list(name, default=()):
     return items or list(default)
 
 
+def package_folder(name):
+    """A data folder shipped with the tracker: inside the installed package (the wheel
+    maps the repository's top-level folders there), or beside it in a checkout."""
+    for folder in (PACKAGE_DIR / name, BASE_DIR / name):
+        if folder.is_dir():
+            return folder
+    raise ImproperlyConfigured(
+        f"No {name}/ folder in {PACKAGE_DIR} or beside it: the installation is incomplete."
+    )
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
+# Development has a default for each of these; production has none, so that a forgotten
+# variable stops the start instead of serving the wrong database or writing wrong links.
+REQUIRED_IN_PRODUCTION = [
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "TRACKER_BASE_URL",
+]
+if not DEBUG:
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not env_list(name)]
+    if missing:
         raise ImproperlyConfigured(
-            "Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development only)."
+            f"With debug off the tracker needs {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not set. See README.md, "
+            '"Configuration" (DJANGO_DEBUG=1 is for local development only).'
         )
-    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 - debug only
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"] if DEBUG else [])
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS, e.g. 'tracker.example.org'.")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-local-development-only")
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -57,6 +103,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tracker.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,7 +123,7 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [package_folder("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -107,14 +154,15 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian")), ("ru", _("Russian"))]
-LOCALE_PATHS = [BASE_DIR / "tracker" / "locale"]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["tracker.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes and whitenoise serves from; never inside the installed package.
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT") or (BASE_DIR / "staticfiles" if DEBUG else None)
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
@@ -124,16 +172,35 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Pages name static files only through {% static %}, i.e. by their hashed names: keeping
+# and compressing the unhashed copies too would double collectstatic's work (plotly.js).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 LOGIN_URL = "admin:login"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-if env_bool("DJANGO_BEHIND_TLS_PROXY"):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# HTTPS only, with debug off: plain-http requests are redirected, browsers are told to
+# come back over HTTPS only (HSTS), and cookies are never sent over plain http.
+SECURE_SSL_REDIRECT = not DEBUG
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+
+# Behind a TLS-terminating proxy: the addresses (or networks) of the proxies whose
+# forwarded headers count, and the header that carries the original protocol. Requests
+# from any other address lose their forwarded headers (tracker.proxies), so the header
+# below can only say "https" when a trusted proxy says it.
+try:
+    TRACKER_TRUSTED_PROXIES = [str(n) for n in parse_networks(env_list("TRACKER_TRUSTED_PROXIES"))]
+except ValueError as error:
+    raise ImproperlyConfigured(f"TRACKER_TRUSTED_PROXIES: {error}") from None
+TRACKER_PROXY_PROTO_HEADER = env_str("TRACKER_PROXY_PROTO_HEADER", "X-Forwarded-Proto")
+SECURE_PROXY_SSL_HEADER = (meta_key(TRACKER_PROXY_PROTO_HEADER), "https")
 
 LOGGING = {
     "version": 1,
@@ -145,5 +212,11 @@ LOGGING = {
 # The tracker's own settings.
 TRACKER_PAGE_SIZE = 50
 TRACKER_WEBGL_THRESHOLD = 1000
+TRACKER_SEEDS_DIR = package_folder("seeds")
 # The public address, for links in files written outside a request (export_csv).
-TRACKER_BASE_URL = os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:8000")
+TRACKER_BASE_URL = env_str("TRACKER_BASE_URL", "http://127.0.0.1:8000")
+if not TRACKER_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"TRACKER_BASE_URL={TRACKER_BASE_URL!r}: expected the site's address, "
+        "e.g. https://tracker.example.org"
+    )

@@ -1,4 +1,8 @@
-"""WSGI entry point, served by gunicorn (``gunicorn tracker.wsgi``)."""
+"""WSGI entry point, served by gunicorn (``gunicorn tracker.wsgi``).
+
+With debug off the settings refuse to load until the production variables are set, so
+a half-configured server stops here, naming what is missing, instead of serving.
+"""
 
 import os
 

@@ -2,12 +2,18 @@
 
 Where no Chromium is installed the journeys are skipped with the reason shown; CI sets
 TRACKER_REQUIRE_BROWSER=1, which turns the skip into a failure.
+
+The browser reaches the live server as it reaches production: through the trusted proxy
+(127.0.0.1), with every request saying it came over HTTPS. Open contexts with
+``new_context``, never ``browser.new_context``, so that each one does.
 """
 
 import os
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import BEHIND_THE_PROXY
 
 CHROMIUM = Path(os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
@@ -41,9 +47,33 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def new_context(browser, live_server, settings):
+    """Open browser contexts on the live server, behind the proxy.
+
+    The proxy header makes the server see HTTPS while the browser's own origin is the
+    live server's plain-http address; a real proxy would have given both the same
+    https:// origin, so that address is what the CSRF check is told to accept.
+    """
+    settings.CSRF_TRUSTED_ORIGINS = [*settings.CSRF_TRUSTED_ORIGINS, live_server.url]
+    contexts = []
+
+    def open_context(**options):
+        headers = {**BEHIND_THE_PROXY, **options.pop("extra_http_headers", {})}
+        context = browser.new_context(
+            base_url=live_server.url, extra_http_headers=headers, **options
+        )
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
     """A fresh page; fails the test on any console error or uncaught exception."""
-    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context = new_context(locale="en-GB")
     page = context.new_page()
     problems = []
     page.on(
@@ -65,7 +95,6 @@ def page(browser, live_server):
     )
     page.set_default_timeout(10_000)
     yield page
-    context.close()
     assert problems == [], f"browser console errors: {problems}"
 
 

@@ -94,9 +94,9 @@ def test_hover_text_shows_editor_markup_as_text(page):
     assert page.evaluate("() => window.alerted === undefined")
 
 
-def test_without_javascript_the_table_stands_in_for_the_chart(browser, live_server):
+def test_without_javascript_the_table_stands_in_for_the_chart(new_context):
     make_full_record()
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context = new_context(java_script_enabled=False)
     page = context.new_page()
 
     page.goto("/")
@@ -109,9 +109,9 @@ def test_without_javascript_the_table_stands_in_for_the_chart(browser, live_serv
     context.close()
 
 
-def test_the_home_page_fits_a_phone(browser, live_server):
+def test_the_home_page_fits_a_phone(new_context):
     make_full_record()
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    context = new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
 
     page.goto("/")
@@ -129,7 +129,7 @@ def log_in(page, username):
     expect(page.get_by_text(f"Welcome, {username}")).to_be_visible()
 
 
-def test_editor_edits_and_publisher_publishes(page, browser, live_server):
+def test_editor_edits_and_publisher_publishes(page, new_context):
     make_user("olena", groups=["Editor"])
     make_user("petro", groups=["Publisher"])
     draft = make_event(title="Draft round", status=Event.Status.DRAFT)
@@ -141,7 +141,7 @@ def test_editor_edits_and_publisher_publishes(page, browser, live_server):
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
-    public = browser.new_context(base_url=live_server.url).new_page()
+    public = new_context().new_page()
     assert public.goto(draft.get_absolute_url()).status == 404
 
     page.context.clear_cookies()

@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--dir", default=str(settings.BASE_DIR / "seeds"), help="The seed folder."
+            "--dir", default=str(settings.TRACKER_SEEDS_DIR), help="The seed folder."
         )
         parser.add_argument(
             "--update",

@@ -1,0 +1,33 @@
+"""Deployment checks of the tracker's own settings, run by ``manage.py check --deploy``."""
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.staticfiles, deploy=True)
+def static_root_is_set(app_configs, **kwargs):
+    if settings.STATIC_ROOT:
+        return []
+    return [
+        checks.Warning(
+            "DJANGO_STATIC_ROOT is not set: collectstatic has nowhere to write the static "
+            "files, and pages cannot find them.",
+            hint="Set DJANGO_STATIC_ROOT to a folder outside the installed package, "
+            "e.g. /srv/tracker/static, then run collectstatic.",
+            id="tracker.W001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def base_url_is_https(app_configs, **kwargs):
+    if settings.TRACKER_BASE_URL.startswith("https://"):
+        return []
+    return [
+        checks.Warning(
+            f"TRACKER_BASE_URL ({settings.TRACKER_BASE_URL}) is not an https:// address: "
+            "exported files would link readers to plain http.",
+            hint="Set TRACKER_BASE_URL to the public address, e.g. https://tracker.example.org.",
+            id="tracker.W002",
+        )
+    ]
