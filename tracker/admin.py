@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from . import admin_accounts  # noqa: F401 (registers the accounts page)
 from .admin_writes import EventRowsInline, WritesAdmin, record_touched, with_version_field
 from .columns import EVENTS
 from .csv_export import csv_lines, file_name
