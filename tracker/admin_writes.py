@@ -35,7 +35,8 @@ def one_writer_at_a_time():
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{WRITE_WAIT}s'")
-    RecordVersion.objects.select_for_update().get_or_create(pk=1)
+    # Before the very first write there is no row to lock; that write creates it.
+    RecordVersion.objects.select_for_update().filter(pk=1).first()
 
 
 def record_touched(*, events, by, reason):

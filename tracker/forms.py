@@ -483,7 +483,7 @@ class EventPartsFormSet(BaseInlineFormSet):
             key = self.row_key(data) if data else None
             if key is None:
                 continue
-            if key in keys:
+            if key in keys and not form.errors:
                 form.add_error(None, self.duplicate_message)
             keys.add(key)
 
