@@ -332,6 +332,7 @@ class EventRowForm(RecordForm):
         if "position" in self.fields and self.instance.pk is None:
             # Numbered on saving, after the rows above (see EventPartsFormSet).
             self.initial.pop("position", None)
+            self.fields["position"].initial = None
             self.fields["position"].required = False
             self.fields["position"].widget.attrs["placeholder"] = _("next")
 
