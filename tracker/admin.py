@@ -25,9 +25,16 @@ from django.urls import Resolver404, path, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_countries.fields import CountryField
 
 from . import admin_accounts  # noqa: F401 (registers the accounts page)
-from .admin_writes import EventRowsInline, WritesAdmin, record_touched, with_version_field
+from .admin_writes import (
+    EventRowsInline,
+    LongSelect,
+    WritesAdmin,
+    record_touched,
+    with_version_field,
+)
 from .columns import EVENTS
 from .csv_export import csv_lines, file_name
 from .csv_import import ImportRefused, import_tables
@@ -103,6 +110,11 @@ class RecordAdmin(WritesAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *RECORD_FIELDS]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if isinstance(db_field, CountryField):
+            kwargs.setdefault("widget", LongSelect)
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         return with_version_field(super().get_fieldsets(request, obj), "seen_version")
