@@ -14,6 +14,7 @@ from tests.factories import (
     link,
     make_event,
     make_full_record,
+    make_participation,
     make_party,
     make_person,
     make_source,
@@ -117,6 +118,21 @@ def test_new_rows_are_numbered_1_2_3_in_the_order_shown(client, superuser, admin
     response = post_change(client, admin_form_data, event, **new_rows("participations", more, 3))
     assert response.status_code == 302
     assert event.participations.get(person__name="Witkoff").position == 4
+
+
+def test_a_part_added_on_its_own_page_comes_after_the_events_other_parts(client, superuser):
+    event = make_event()
+    for position in (1, 2):
+        make_participation(event=event, position=position)
+    client.force_login(superuser)
+
+    response = client.post(
+        reverse("admin:tracker_participation_add"),
+        {"event": event.pk, "party": make_party().pk, "role": "observer", "position": ""},
+    )
+
+    assert response.status_code == 302
+    assert list(event.participations.values_list("position", flat=True)) == [1, 2, 3]
 
 
 def test_an_extra_row_left_empty_is_ignored(client, superuser, admin_form_data):

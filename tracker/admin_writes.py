@@ -147,6 +147,17 @@ class WritesAdmin(SimpleHistoryAdmin):
         view = super().history_form_view
         return self.write(request, view, request, object_id, version_id, extra_context)
 
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        return self.write(request, super().delete_view, request, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        """Actions (publish, delete…) are writes too."""
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        return self.write(request, super().changelist_view, request, extra_context)
+
     def write(self, request, view, *args):
         try:
             with transaction.atomic():

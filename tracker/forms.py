@@ -16,7 +16,7 @@ Three kinds of rule live here:
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, UniqueConstraint
+from django.db.models import F, Max, Q, UniqueConstraint
 from django.forms.models import BaseInlineFormSet, InlineForeignKeyField
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format
@@ -372,10 +372,12 @@ class EventRowForm(RecordForm):
 
 class EventPartForm(EventRowForm):
     """A part of an event (an outcome, a participation, a link) on its own page: refused
-    when one of its events changed after the page was opened, as the event's own form is."""
+    when one of its events changed after the page was opened, as the event's own form is.
+    A new part left without a position comes after the event's other parts."""
 
     def clean(self):
         cleaned_data = super().clean()
+        self._number_if_new(cleaned_data)
         self.touched_events = self.events_touched()
         seen = self.seen_versions()
         missing = self.stored_events - set(seen)
@@ -387,6 +389,15 @@ class EventPartForm(EventRowForm):
             message=STALE_RECORD,
         )
         return cleaned_data
+
+    def _number_if_new(self, cleaned_data):
+        event = cleaned_data.get("event")
+        if "position" not in self.fields or self.instance.pk or cleaned_data.get("position"):
+            return
+        if isinstance(event, Event):
+            siblings = type(self.instance).objects.filter(event=event)
+            last = siblings.aggregate(last=Max("position"))["last"] or 0
+            cleaned_data["position"] = last + 1
 
 
 class ParticipationForm(EventRowForm):
