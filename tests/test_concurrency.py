@@ -49,7 +49,6 @@ def environment(database_url):
         **os.environ,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DJANGO_CONN_MAX_AGE": "0",
     }
     env.pop("DJANGO_DEBUG", None)
     return env

@@ -20,6 +20,7 @@ from django.db.models import F, Max, Q, UniqueConstraint
 from django.forms.models import BaseInlineFormSet, InlineForeignKeyField
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -66,18 +67,26 @@ def event_paths(model):
     return paths
 
 
+def events_by_row(model, pks):
+    """``{row pk: {event ids}}``: the events each stored row of ``model`` belongs to, in
+    one query."""
+    if model is Event:
+        return {pk: {pk} for pk in pks}
+    lookups = [f"{name}__{hop}_id" if hop else f"{name}_id" for name, hop in event_paths(model)]
+    if not lookups:
+        return {}
+    rows = model._base_manager.filter(pk__in=pks).values_list("pk", *lookups)
+    return {pk: {event for event in events if event is not None} for pk, *events in rows}
+
+
 def stored_event_ids(model, pk):
     """The events the stored row ``pk`` of ``model`` belongs to (none for a new row)."""
-    return set() if pk is None else event_ids_of_rows(model, [pk])
+    return set() if pk is None else events_by_row(model, [pk]).get(pk, set())
 
 
 def event_ids_of_rows(model, pks):
     """The events the stored rows ``pks`` of ``model`` belong to."""
-    if model is Event:
-        return set(pks)
-    lookups = [f"{name}__{hop}_id" if hop else f"{name}_id" for name, hop in event_paths(model)]
-    rows = model._base_manager.filter(pk__in=pks).values_list(*lookups) if lookups else []
-    return {pk for row in rows for pk in row if pk is not None}
+    return set().union(*events_by_row(model, pks).values())
 
 
 def submitted_event_ids(model, cleaned_data, instance):
@@ -323,12 +332,20 @@ class EventRowForm(RecordForm):
 
     seen_event_versions = EventVersionsField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, stored=None, **kwargs):
+        """``stored``: ``(events of each row, version of each event)`` looked up once for
+        a whole inline, or None to look this row up."""
         super().__init__(*args, **kwargs)
-        model = type(self.instance)
-        # From the database, not the instance: a history page edits an old copy.
-        self.stored_events = stored_event_ids(model, self.instance.pk)
-        self.fields[VERSIONS].initial = current_versions(self.stored_events)
+        pk = self.instance.pk
+        if stored is None:
+            # From the database, not the instance: a history page edits an old copy.
+            self.stored_events = stored_event_ids(type(self.instance), pk)
+            versions = current_versions(self.stored_events)
+        else:
+            rows, all_versions = stored
+            self.stored_events = rows.get(pk, set())
+            versions = {e: all_versions[e] for e in self.stored_events if e in all_versions}
+        self.fields[VERSIONS].initial = versions
         if "position" in self.fields and self.instance.pk is None:
             # Numbered on saving, after the rows above (see EventPartsFormSet).
             self.initial.pop("position", None)
@@ -464,6 +481,18 @@ class EventPartsFormSet(BaseInlineFormSet):
 
     def row_key(self, cleaned_data):
         return None
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and index < self.initial_form_count():
+            kwargs["stored"] = self._stored
+        return kwargs
+
+    @cached_property
+    def _stored(self):
+        """The events of every row shown, and their versions: two queries per inline."""
+        rows = events_by_row(self.model, [row.pk for row in self.get_queryset()])
+        return rows, current_versions(set().union(*rows.values()))
 
     def clean(self):
         super().clean()
