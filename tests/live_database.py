@@ -6,9 +6,9 @@ as the server.
 
 - ``prepare``: migrate, then create two editors and three events; print their ids.
 - ``report``: print every event's title and version.
-- ``hold``: open a write transaction, write a few megabytes (more than SQLite's page
-  cache, as a large import does), print ``holding`` and keep the transaction open until
-  a line arrives on stdin; then roll back.
+- ``hold``: open a write transaction as an import does (moving the record-wide version
+  on, then writing a few megabytes: more than SQLite's page cache), print ``holding`` and
+  keep the transaction open until a line arrives on stdin; then roll back.
 """
 
 import datetime
@@ -58,9 +58,10 @@ def report():
 def hold():
     from django.db import transaction
 
-    from tracker.models import Event, Process
+    from tracker.models import Event, Process, RecordVersion
 
     with transaction.atomic():
+        RecordVersion.bump()
         process = Process.objects.create(title="Bulk", slug="bulk", conflict="A war")
         Event.objects.bulk_create(
             Event(

@@ -100,9 +100,9 @@ class HistoryValues(HistoricalRecordContextHelper):
 
 
 ACTIONS = {
-    "+": gettext_lazy("%(who)s created it"),
-    "~": gettext_lazy("%(who)s changed it"),
-    "-": gettext_lazy("%(who)s deleted it"),
+    "+": gettext_lazy("%(when)s: %(who)s created it."),
+    "~": gettext_lazy("%(when)s: %(who)s changed it."),
+    "-": gettext_lazy("%(when)s: %(who)s deleted it."),
 }
 
 
@@ -111,7 +111,7 @@ def history_sentence(record):
     user = record.history_user
     who = (user.get_full_name() or user.get_username()) if user else _("the seed loader")
     when = date_format(localtime(record.history_date), "DATETIME_FORMAT")
-    sentence = f"{when}: {ACTIONS[record.history_type] % {'who': who}}."
+    sentence = ACTIONS[record.history_type] % {"when": when, "who": who}
     reason = (record.history_change_reason or "").strip()
     if reason:
         sentence += f" {reason[0].upper()}{reason[1:]}"
