@@ -77,10 +77,15 @@ def record_tables(*, bookkeeping=False):
     tables = {}
     for model in apps.get_app_config("tracker").get_models(include_auto_created=True):
         name = model._meta.object_name
-        if name.startswith("Historical") or name in (
-            "ImportBatch",
-            "PendingImport",
-            "RecordVersion",
+        if (
+            model._meta.proxy
+            or name.startswith("Historical")
+            or name
+            in (
+                "ImportBatch",
+                "PendingImport",
+                "RecordVersion",
+            )
         ):
             continue
         fields = [

@@ -333,8 +333,8 @@ def test_impossible_cells_and_500_bad_rows_are_named_in_one_pass(seeded):
     assert problems[:5] == [
         "events.csv, line 2, column duration: 'P9999999999D' is longer than the tracker can store (106,751 days)",
         "events.csv, line 3, column summary: contains a NUL character, which text cannot hold",
-        "events.csv, line 4, column start_date: 9999-12-01 is outside the years the tracker can show (1000–2999)",
-        "events.csv, line 5, column start_date: 0999-12-31 is outside the years the tracker can show (1000–2999)",
+        "events.csv, line 4, column start_date: 9999-12-01: Enter a date from the year 1000 to the year 2999.",
+        "events.csv, line 5, column start_date: 0999-12-31: Enter a date from the year 1000 to the year 2999.",
         "outcomes.csv, line 2, column quantity: Ensure this value is less than or equal to 2147483647.",
     ]
     assert len(problems) == 505

@@ -40,20 +40,6 @@ OWNERS = {
 }
 
 
-#: Admin pages that change a row pointing at two events (a link, a “carried out” row)
-#: and move only one of them. Issue 8 (editors never lose work) moves both; this test
-#: fails as soon as a page here moves both, so that the entry is taken out.
-KNOWN_GAPS = {
-    "Event inline ImplementationInline": "moves the carrying-out event, not the outcome's",
-    "Outcome inline ImplementationOfOutcomeInline": "moves the outcome's event only",
-    "Event inline EventLinkInline": "moves the event whose page it is, not the other one",
-    "EventLink add": "moves the first event of the link only",
-    "EventLink change": "moves the first event of the link only",
-    "EventLink delete": "moves the first event of the link only",
-    "EventLink action delete_selected": "moves the first event of the link only",
-}
-
-
 def tracker_models():
     return [
         m
@@ -118,10 +104,7 @@ def check(path, before, after, *, writes):
                 events |= {row[field] for row in (old.get(pk), new.get(pk)) if row and row[field]}
     was, now = before["versions"]["Event"], after["versions"]["Event"]
     still = [pk for pk in events if pk in was and pk in now and now[pk] <= was[pk]]
-    if path in KNOWN_GAPS:
-        assert still, f"{path} now moves every event it touches: take it out of KNOWN_GAPS"
-    else:
-        assert not still, f"{path}: events {still} did not move on though their parts changed"
+    assert not still, f"{path}: events {still} did not move on though their parts changed"
 
 
 @pytest.fixture

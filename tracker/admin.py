@@ -1,22 +1,49 @@
-"""The editors' admin: configuration first, a few hooks for versions, publishing and CSV."""
+"""The editors' admin: configuration first, a few hooks for versions, publishing and CSV.
+
+Every page that writes the record derives from ``admin_writes.WritesAdmin``; every inline
+of rows that belong to events from ``admin_writes.EventRowsInline`` (see ``forms`` for
+how a page refuses stale saves and which events it touches).
+"""
+
+from urllib.parse import urlsplit
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import StreamingHttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
+from django_countries.fields import CountryField
 
+from . import admin_accounts  # noqa: F401 (registers the accounts page)
 from .admin_imports import ImportAdminMixin
+from .admin_writes import (
+    EventRowsInline,
+    LongSelect,
+    WritesAdmin,
+    record_touched,
+    with_version_field,
+)
 from .columns import EVENTS
 from .csv_export import csv_lines, file_name
 from .forms import (
+    VERSIONS,
     CitationFormSet,
     ConflictCheckForm,
     EventForm,
     EventPartForm,
+    EventPartsFormSet,
+    EventRowForm,
+    IncomingLinkForm,
+    ParticipationForm,
     ParticipationFormSet,
+    ParticipationPageForm,
+    event_ids_of_rows,
 )
 from .models import (
     Citation,
@@ -39,31 +66,56 @@ admin.site.index_title = _("The negotiation record")
 RECORD_FIELDS = ["created_at", "updated_at", "changed_by", "version"]
 
 
-class RecordAdmin(SimpleHistoryAdmin):
+def changed_labels(form):
+    """The names of the fields a form changed, as editors read them, for a history reason."""
+    opts = form._meta.model._meta
+    names = []
+    for name in form.changed_data:
+        try:
+            names.append(str(opts.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            names.append(str(form.fields[name].label or name))
+    return names
+
+
+def change_reason(form, formsets=(), change=True):
+    """“Changed in the admin: title, summary, participations”."""
+    if not change:
+        return _("Added in the admin")
+    parts = [
+        str(formset.model._meta.verbose_name_plural)
+        for formset in formsets
+        if formset.has_changed()
+    ]
+    changed = [*changed_labels(form), *parts]
+    return _("Changed in the admin: %(fields)s") % {"fields": ", ".join(changed) or _("no field")}
+
+
+class RecordAdmin(WritesAdmin):
     """Every curated record: history, who changed it, and refusal of conflicting edits."""
 
     form = ConflictCheckForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    class Media:
+        js = ["tracker/admin/slugs.js"]
+
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *RECORD_FIELDS]
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if isinstance(db_field, CountryField):
+            kwargs.setdefault("widget", LongSelect)
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [(name, dict(options)) for name, options in super().get_fieldsets(request, obj)]
-        if not any("seen_version" in options["fields"] for _name, options in fieldsets):
-            name, options = fieldsets[0]
-            options["fields"] = [*options["fields"], "seen_version"]
-        return fieldsets
+        return with_version_field(super().get_fieldsets(request, obj), "seen_version")
 
     def save_model(self, request, obj, form, change):
-        if change:
-            reason = _("Changed in the admin: %(fields)s") % {
-                "fields": ", ".join(form.changed_data) or _("no field")
-            }
-        else:
-            reason = _("Added in the admin")
         obj.mark_changed(
-            by=request.user, reason=reason, from_version=form.cleaned_data.get("seen_version")
+            by=request.user,
+            reason=change_reason(form, change=change),
+            from_version=form.cleaned_data.get("seen_version"),
         )
         super().save_model(request, obj, form, change)
 
@@ -142,17 +194,34 @@ class SourceAdmin(RecordAdmin):
     ]
 
 
-class ParticipationInline(admin.TabularInline):
+class ParticipationInline(EventRowsInline, admin.TabularInline):
     model = Participation
+    form = ParticipationForm
     formset = ParticipationFormSet
-    extra = 0
     autocomplete_fields = ["person", "party", "side"]
     fields = ["person", "party", "role", "side", "title", "note", "position"]
+    classes = ["participations-inline"]
+
+    class Media:
+        css = {"all": ["tracker/admin/inlines.css"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Only an “add” button beside the person and the party (the side is one of the
+        parties): with change, delete and view buttons too, the table does not fit beside
+        the navigation sidebar."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_change_related = widget.can_delete_related = False
+            widget.can_view_related = False
+            widget.can_add_related = widget.can_add_related and db_field.name != "side"
+        return formfield
 
 
-class OutcomeInline(admin.StackedInline):
+class OutcomeInline(EventRowsInline, admin.StackedInline):
     model = Outcome
-    extra = 0
+    form = EventRowForm
+    formset = EventPartsFormSet
     autocomplete_fields = ["agreed_by", "rejected_by", "sources"]
     fields = [
         ("kind", "status", "position"),
@@ -165,30 +234,76 @@ class OutcomeInline(admin.StackedInline):
     show_change_link = True
 
 
-class ImplementationInline(admin.TabularInline):
+class ImplementationInline(EventRowsInline, admin.TabularInline):
     model = Implementation
+    form = EventRowForm
+    formset = EventPartsFormSet
     fk_name = "event"
-    extra = 0
     autocomplete_fields = ["outcome"]
+    fields = ["outcome", "extent"]
     verbose_name = _("agreement this event carries out")
     verbose_name_plural = _("agreements this event carries out")
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(EventRowsInline, admin.TabularInline):
     model = Citation
+    form = EventRowForm
     formset = CitationFormSet
-    extra = 0
     min_num = 0
     autocomplete_fields = ["source"]
     fields = ["source", "supports", "position"]
 
 
-class EventLinkInline(admin.TabularInline):
+class EventLinkInline(EventRowsInline, admin.TabularInline):
+    """Links entered from the event they start from: “this event follows …”."""
+
     model = EventLink
+    form = EventRowForm
+    formset = EventPartsFormSet
     fk_name = "from_event"
-    extra = 0
     autocomplete_fields = ["to_event"]
     fields = ["relation", "to_event", "note"]
+    verbose_name = _("link to another event")
+    verbose_name_plural = _("links to other events (this event follows, answers… them)")
+
+
+class IncomingLinkInline(EventRowsInline, admin.TabularInline):
+    """Links entered from the event they point to, in its words: “this event is answered
+    by …”, “followed by …”."""
+
+    model = EventLink
+    form = IncomingLinkForm
+    formset = EventPartsFormSet
+    fk_name = "to_event"
+    autocomplete_fields = ["from_event"]
+    fields = ["relation", "from_event", "note"]
+    verbose_name = _("link from another event")
+    verbose_name_plural = _("links from other events (this event is followed, answered… by them)")
+
+
+def linked_events(event_ids):
+    """The other events that links and “carried out” rows connect to these events."""
+    links = EventLink.objects.filter(Q(from_event__in=event_ids) | Q(to_event__in=event_ids))
+    carried = Implementation.objects.filter(
+        Q(event__in=event_ids) | Q(outcome__event__in=event_ids)
+    )
+    pairs = [
+        *links.values_list("from_event", "to_event"),
+        *carried.values_list("event", "outcome__event"),
+    ]
+    return {pk for pair in pairs for pk in pair} - set(event_ids)
+
+
+def event_being_edited(request):
+    """The id of the event whose change page sent this request (an autocomplete), if any."""
+    try:
+        match = resolve(urlsplit(request.headers.get("referer", "")).path)
+    except Resolver404:
+        return None
+    object_id = unquote(match.kwargs.get("object_id", ""))
+    if match.url_name == "tracker_event_change" and object_id.isdigit():
+        return int(object_id)
+    return None
 
 
 @admin.register(Event)
@@ -207,6 +322,7 @@ class EventAdmin(ImportAdminMixin, RecordAdmin):
         OutcomeInline,
         ImplementationInline,
         EventLinkInline,
+        IncomingLinkInline,
         CitationInline,
     ]
     actions = ["publish", "unpublish", "export_csv"]
@@ -242,6 +358,40 @@ class EventAdmin(ImportAdminMixin, RecordAdmin):
         if obj.status == Event.Status.PUBLISHED:
             obj.publish(by=request.user)
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Parts saved with the event: the other events they belong to move on too (an
+        incoming link, the agreement this event carried out), and the event's history
+        says which parts changed."""
+        super().save_related(request, form, formsets, change)
+        event = form.instance
+        touched = set().union(*(getattr(f, "touched_events", ()) for f in formsets))
+        reason = _("Changed through the event “%(event)s”") % {"event": event.title}
+        record_touched(events=touched - {event.pk}, by=request.user, reason=reason)
+        if any(formset.has_changed() for formset in formsets):
+            event.history.filter(pk=event.history.latest().pk).update(
+                history_change_reason=change_reason(form, formsets, change)
+            )
+
+    def delete_model(self, request, obj):
+        others = linked_events([obj.pk])
+        super().delete_model(request, obj)
+        record_touched(events=others, by=request.user, reason=_("A linked event was deleted"))
+
+    def delete_queryset(self, request, queryset):
+        others = linked_events(list(queryset.values_list("pk", flat=True)))
+        super().delete_queryset(request, queryset)
+        record_touched(events=others, by=request.user, reason=_("A linked event was deleted"))
+
+    def get_search_results(self, request, queryset, search_term):
+        """In a link's autocomplete, never offer the event being edited (an event cannot
+        be linked to itself)."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == EventLink._meta.model_name:
+            editing = event_being_edited(request)
+            if editing is not None:
+                queryset = queryset.exclude(pk=editing)
+        return queryset, may_have_duplicates
 
     @admin.action(permissions=["publish"], description=_("Publish selected events"))
     def publish(self, request, queryset):
@@ -286,44 +436,52 @@ class EventAdmin(ImportAdminMixin, RecordAdmin):
         self.message_user(request, message % changed, messages.SUCCESS)
 
 
-class EventPartAdmin(SimpleHistoryAdmin):
-    """A part of an event edited on its own page: saving it counts as a change to the event.
+class EventPartAdmin(WritesAdmin):
+    """A part of an event edited on its own page: saving it counts as a change to the
+    events it belongs to (both events, for a link or a “carried out” row), before and
+    after the change.
 
-    So the event's version moves on (an event form open elsewhere will not overwrite it)
-    and the seed loader knows that a person has edited the event.
+    So their versions move on (an event form open elsewhere will not overwrite it) and
+    the seed loader knows that a person has edited them.
     """
 
-    event_field = "event"
     form = EventPartForm
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.event_field = self.event_field
-        return form
+    def get_fieldsets(self, request, obj=None):
+        return with_version_field(super().get_fieldsets(request, obj), VERSIONS)
 
     def touch_events(self, request, event_ids):
         reason = _("Changed through its %(part)s") % {"part": self.model._meta.verbose_name}
-        Event.objects.filter(pk__in=event_ids).record_change(by=request.user, reason=reason)
+        record_touched(events=event_ids, by=request.user, reason=reason)
 
     def save_model(self, request, obj, form, change):
+        obj._change_reason = change_reason(form, change=change)
         super().save_model(request, obj, form, change)
-        self.touch_events(request, [getattr(obj, f"{self.event_field}_id")])
+        self.touch_events(request, form.touched_events)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        touched = set().union(*(getattr(f, "touched_events", ()) for f in formsets))
+        self.touch_events(request, touched - form.touched_events)
 
     def delete_model(self, request, obj):
+        event_ids = event_ids_of_rows(self.model, [obj.pk])
         super().delete_model(request, obj)
-        self.touch_events(request, [getattr(obj, f"{self.event_field}_id")])
+        self.touch_events(request, event_ids)
 
     def delete_queryset(self, request, queryset):
-        event_ids = list(queryset.values_list(self.event_field, flat=True))
+        event_ids = event_ids_of_rows(self.model, list(queryset.values_list("pk", flat=True)))
         super().delete_queryset(request, queryset)
         self.touch_events(request, event_ids)
 
 
-class ImplementationOfOutcomeInline(admin.TabularInline):
+class ImplementationOfOutcomeInline(EventRowsInline, admin.TabularInline):
     model = Implementation
+    form = EventRowForm
+    formset = EventPartsFormSet
     fk_name = "outcome"
-    extra = 0
     autocomplete_fields = ["event"]
+    fields = ["event", "extent"]
     verbose_name = _("event that carried it out")
     verbose_name_plural = _("events that carried it out")
 
@@ -340,6 +498,7 @@ class OutcomeAdmin(EventPartAdmin):
 
 @admin.register(Participation)
 class ParticipationAdmin(EventPartAdmin):
+    form = ParticipationPageForm
     list_display = ["event", "person", "party", "role", "side", "title"]
     list_filter = ["role", "side", "event__process"]
     list_select_related = ["event", "person", "party", "side"]
@@ -349,7 +508,6 @@ class ParticipationAdmin(EventPartAdmin):
 
 @admin.register(EventLink)
 class EventLinkAdmin(EventPartAdmin):
-    event_field = "from_event"
     list_display = ["from_event", "relation", "to_event"]
     list_filter = ["relation"]
     list_select_related = ["from_event", "to_event"]

@@ -11,15 +11,19 @@ too long to store, numbers too big, NUL characters.
 import datetime
 import re
 
+from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_duration
 from django.utils.duration import duration_iso_string
 from django.utils.translation import gettext as _
 
+from .models.validators import FIRST_YEAR, LAST_YEAR, validate_shown_date
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 _NEUTRALISED = re.compile(r"^'+[=+\-@\t\r\0]")
 
-#: The years a date may fall in: every page, chart and feed can show them.
-YEARS = (1000, 2999)
+#: The years a date may fall in: every page, chart and feed can show them (the model
+#: field validator's range, the one definition).
+YEARS = (FIRST_YEAR, LAST_YEAR)
 #: The longest duration every database stores (microseconds in a signed 64-bit integer).
 LONGEST_DURATION = datetime.timedelta(days=106_751)
 _LONGEST_NUMBER = 18  # digits: anything longer is refused before Python converts it
@@ -51,11 +55,11 @@ def one_line_ends(text):
 
 
 def check_date(value):
-    if not YEARS[0] <= value.year <= YEARS[1]:
-        raise CellError(
-            _("%(date)s is outside the years the tracker can show (%(first)s–%(last)s)")
-            % {"date": value.isoformat(), "first": YEARS[0], "last": YEARS[1]}
-        )
+    """The model's own rule for the years a date may fall in, as a cell error."""
+    try:
+        validate_shown_date(value)
+    except ValidationError as error:
+        raise CellError(f"{value.isoformat()}: {error.messages[0]}") from None
     return value
 
 

@@ -802,8 +802,13 @@ def _is_history(model):
 
 
 def record_models():
-    """Every model of the tracker app except the history tables."""
-    return [m for m in apps.get_app_config("tracker").get_models() if not _is_history(m)]
+    """Every model of the tracker app that holds rows of its own: not the history tables,
+    and not proxies of other apps' models (the accounts page's view of users)."""
+    return [
+        m
+        for m in apps.get_app_config("tracker").get_models()
+        if not _is_history(m) and not m._meta.proxy
+    ]
 
 
 def _fields(model):

@@ -27,7 +27,7 @@ from .imports import ImportRefused, Options, build_plan
 from .imports.plan import CHANGED, CREATED, DELETED, SKIPPED, THROUGH_PARTS, UNCHANGED
 from .imports.read import Row
 from .imports.write import write_plan
-from .models import Event, Implementation, Party, Person, Process
+from .models import Event, Implementation, Party, Person, Process, RecordVersion
 
 CHANGE_REASON = "Loaded from the seed files"
 
@@ -471,6 +471,7 @@ def load_seeds(*, directory, update=False, dry_run=False, progress=None):
     """
     seeds = read_seeds(directory)
     with transaction.atomic():
+        RecordVersion.queue_write()
         plan = _plan(seeds, update=update)
         if progress:
             progress(f"  planned: {'; '.join(plan.lines())}")

@@ -136,6 +136,26 @@ TEMPLATES = [
     },
 ]
 
+
+def sqlite_options():
+    """How every SQLite connection opens, so that concurrent editors wait instead of failing.
+
+    - WAL: readers never wait for a writer (a long import does not stop public pages);
+    - ``synchronous=NORMAL``: safe with WAL, one sync per checkpoint instead of per commit;
+    - ``transaction_mode=IMMEDIATE``: a transaction takes the write lock when it begins, so
+      two saves queue up instead of one failing with "database is locked" when both try to
+      upgrade a read lock to a write lock;
+    - ``timeout``: how long, in seconds, a writer waits for the lock before giving up.
+    """
+    return {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 5,
+    }
+
+
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
@@ -143,6 +163,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(sqlite_options())
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

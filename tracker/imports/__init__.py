@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from ..models import ImportBatch
+from ..models import ImportBatch, RecordVersion
 from .parts import check_derived, plan_citations, plan_links, plan_outcomes, plan_participations
 from .planning import Context, Options, collect_references, load_events, plan_events, plan_records
 from .problems import SHOWN, ImportRefused, Problem, listing
@@ -87,6 +87,8 @@ def import_tables(
     tables, problems = read_files(files, progress=progress)
     options = Options(confirm_renames=confirm_renames, confirm_new=confirm_new)
     with transaction.atomic():
+        if not dry_run:
+            RecordVersion.queue_write()
         plan = build_plan(tables, options=options, problems=problems)
         report = ImportReport(plan, files=list(files), dry_run=dry_run)
         if dry_run or plan.is_empty:

@@ -12,7 +12,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import Event
+from ..models import Event, RecordVersion
 from ..models.base import Record
 from ..models.bulk import create_with_history, delete_with_history, update_with_history
 from .plan import MODELS
@@ -131,6 +131,7 @@ def revert_batch(*, batch, user):
         raise RevertRefused(_("This import was already reverted."))
     reason = _("Reverted import %(number)s") % {"number": batch.pk}
     with transaction.atomic():
+        RecordVersion.queue_write()
         undo = batch.undo
         _check_versions(undo)
         _delete_created(undo, by=user, reason=reason, records=False)

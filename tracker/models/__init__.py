@@ -1,5 +1,6 @@
 """The negotiation record: the bottom layer, knowing nothing of views, admin or commands."""
 
+from .accounts import Account
 from .actors import Party, Person
 from .base import RecordVersion
 from .events import Citation, Event, EventLink, EventQuerySet
@@ -10,6 +11,7 @@ from .processes import Process
 from .sources import Source
 
 __all__ = [
+    "Account",
     "Citation",
     "Event",
     "EventLink",

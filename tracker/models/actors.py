@@ -54,7 +54,12 @@ class Party(Record):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.STATE)
     country = CountryField(
-        _("country"), blank=True, help_text=_("ISO 3166 country, for states only.")
+        _("country"),
+        blank=True,
+        help_text=_(
+            "ISO 3166 country. Required for a state; for any other actor, the country it "
+            "is based in, if it has one."
+        ),
     )
     wikidata_id = models.CharField(
         _("Wikidata id"), max_length=20, blank=True, validators=[wikidata_id_validator]
@@ -69,9 +74,9 @@ class Party(Record):
         verbose_name_plural = _("parties")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="state") | Q(country=""),
-                name="party_country_only_for_states",
-                violation_error_message=_("Only a state has a country code."),
+                condition=~Q(kind="state") | ~Q(country=""),
+                name="party_state_has_country",
+                violation_error_message=_("A state needs its ISO country code."),
             ),
         ]
 

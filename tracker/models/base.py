@@ -11,10 +11,13 @@ Three rules live here, once each:
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+#: How long a write waits for another write (an import, say) before giving up, in seconds.
+WRITE_WAIT = 5
 
 
 class RecordVersion(models.Model):
@@ -40,6 +43,23 @@ class RecordVersion(models.Model):
         now = timezone.now()
         if not cls.objects.filter(pk=1).update(number=F("number") + 1, changed_at=now):
             cls.objects.get_or_create(pk=1, defaults={"number": 1, "changed_at": now})
+
+    @classmethod
+    def queue_write(cls, *, wait=WRITE_WAIT):
+        """Queue this transaction behind any other write to the record; every write path
+        calls it first, inside its transaction.
+
+        On PostgreSQL the record-wide version row is locked first: every write moves it
+        on, so writes queue at the same place, and a write that touches several records
+        cannot deadlock with another; waiting stops after ``wait`` seconds with an
+        ``OperationalError``. SQLite's immediate transactions already queue writers, with
+        the same wait (the connection's ``timeout``, see ``settings.sqlite_options``).
+        """
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{int(wait)}s'")
+        # Before the very first write there is no row to lock; that write creates it.
+        cls.objects.select_for_update().filter(pk=1).first()
 
     @classmethod
     def current(cls):

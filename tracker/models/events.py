@@ -10,6 +10,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from .base import Record, RecordQuerySet
+from .validators import validate_shown_date
 
 
 class EventQuerySet(RecordQuerySet):
@@ -208,9 +209,13 @@ class Event(Record):
         unique=True,
         help_text=_("Part of the public address; keep it stable once published."),
     )
-    start_date = models.DateField(_("start date"))
+    start_date = models.DateField(_("start date"), validators=[validate_shown_date])
     end_date = models.DateField(
-        _("end date"), null=True, blank=True, help_text=_("Only for events over several days.")
+        _("end date"),
+        null=True,
+        blank=True,
+        validators=[validate_shown_date],
+        help_text=_("Only for events over several days."),
     )
     date_precision = models.CharField(
         _("date precision"),

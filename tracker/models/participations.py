@@ -38,6 +38,10 @@ class Participation(models.Model):
 
     #: The order in which roles are listed on an event page.
     ROLE_ORDER = list(Role)
+    #: Roles that represent no side of the table.
+    NEUTRAL_ROLES = frozenset(
+        {Role.HOST, Role.MEDIATOR, Role.FACILITATOR, Role.OBSERVER, Role.GUARANTOR}
+    )
 
     event = models.ForeignKey(
         "Event", verbose_name=_("event"), on_delete=models.CASCADE, related_name="participations"

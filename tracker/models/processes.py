@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .base import Record, RecordQuerySet
+from .validators import validate_shown_date
 
 
 class ProcessQuerySet(RecordQuerySet):
@@ -31,8 +32,12 @@ class Process(Record):
         help_text=_("The war or dispute this track tries to settle, e.g. “Russia–Ukraine war”."),
     )
     description = models.TextField(_("description"), blank=True)
-    start_date = models.DateField(_("start date"), null=True, blank=True)
-    end_date = models.DateField(_("end date"), null=True, blank=True)
+    start_date = models.DateField(
+        _("start date"), null=True, blank=True, validators=[validate_shown_date]
+    )
+    end_date = models.DateField(
+        _("end date"), null=True, blank=True, validators=[validate_shown_date]
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
