@@ -512,7 +512,7 @@ def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     lane_labels = [
         note["text"] for note in figure["layout"]["annotations"] if note["name"] == "lane-label"
     ]
-    assert "&lt;a<br>href=\"https://evil.example/\"&gt;Lane&lt;/a&gt;" in lane_labels
+    assert '&lt;a<br>href="https://evil.example/"&gt;Lane&lt;/a&gt;' in lane_labels
 
     feed = client.get(reverse("feed")).content.decode()
     assert "&lt;img" not in feed.replace("&amp;lt;img", "")  # a reader decodes one level

@@ -83,20 +83,22 @@ def event_list(request):
 def events_timeline(request):
     """The event list's timeline as JSON, for the same filters: charts.js asks it for
     single events when the reader narrows a timeline that shows counts to a span with
-    few enough events. Answers with the figure and the table that stands in for it."""
+    few enough events. Answers with the figure, the table that stands in for it and the
+    legend's caption."""
     filterset, events = filter_events(request.GET)
     if not filterset.is_valid():
         return JsonResponse({"errors": error_text(filterset)}, status=400)
     timeline = timeline_context(events, query=list_query(filterset))
-    table = render_to_string(
-        "tracker/_timeline_table.html", {"timeline": timeline}, request=request
-    )
+    parts = {
+        part: render_to_string(f"tracker/_timeline_{part}.html", {"timeline": timeline}, request)
+        for part in ("table", "caption")
+    }
     return JsonResponse(
         {
             "figure": timeline["figure"],
             "mode": timeline["mode"],
             "total": timeline["row_count"],
-            "table": table,
+            **parts,
         }
     )
 

@@ -7,6 +7,7 @@ event, stacked), ``counts`` (per lane and period, above the marker limit), ``ran
 figure, what the table beside it lists, and the buttons above it, in two queries.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
@@ -111,7 +112,12 @@ def count_timeline(rows, *, total, query):
     spans = spans_of(rows)
     conflicts = lane_parts.lanes_of(rows, conflict_order(spans))
     period = count_parts.choose_period(range_parts.whole(spans))
-    counts = count_parts.link(count_parts.count_events(rows, period), query)
+    dates = {
+        name: datetime.date.fromisoformat(query[key])
+        for name, key in (("after", "date_after"), ("before", "date_before"))
+        if query.get(key)
+    }
+    counts = count_parts.link(count_parts.count_events(rows, period, **dates), query)
     height = lane_parts.place(conflicts, {})
     lane_of = {lane.slug: lane for conflict in conflicts for lane in conflict.lanes}
     periods = {}

@@ -75,15 +75,17 @@ class Count:
         ) % {"count": f"{self.events:,}", "period": self.label}
 
 
-def count_events(rows, period):
+def count_events(rows, period, *, after=None, before=None):
     """Counts per lane and period. An event counts in every period that the date
-    filters would find it in (see ``spans.reach``), so that each count is exactly the
-    number of events its link lists."""
+    filters would find it in (see ``spans.reach``) within the dates the reader chose
+    (``after``, ``before``), so that each count is exactly the number of events its
+    link lists."""
     counts = Counter()
     lanes = {}
     for row in rows:
         lanes.setdefault(row["process_slug"], (row["conflict_name"], row["process_title"]))
         first, last = reach(row)
+        first, last = max(first, after or first), min(last, before or last)
         for start in periods_between(first, last, period):
             counts[(row["process_slug"], start)] += 1
     return [

@@ -100,14 +100,26 @@ def annotations(conflicts):
     notes = []
     for conflict in conflicts:
         notes.append(
-            label(conflict.name, conflict.heading_bottom, size=FONT_SIZE + 2, weight="bold")
+            label(
+                conflict.name,
+                conflict.heading_bottom,
+                name="conflict-heading",
+                size=FONT_SIZE + 2,
+                weight="bold",
+            )
         )
         for lane in conflict.lanes:
-            notes.append(label(lane.title, lane.label_bottom, size=FONT_SIZE, colour=MUTED))
+            notes.append(
+                label(
+                    lane.title, lane.label_bottom, name="lane-label", size=FONT_SIZE, colour=MUTED
+                )
+            )
     return notes
 
 
-def label(text, bottom, *, size, weight="normal", colour=TEXT):
+def label(text, bottom, *, name, size, weight="normal", colour=TEXT):
+    """A name wrapped for the narrowest phone; charts.js re-wraps every annotation that
+    has a ``name`` for the width it has."""
     lines = wrap(text, NARROWEST_LINE)
     return {
         "text": "<br>".join(plotly_text(line) for line in lines),
@@ -120,7 +132,7 @@ def label(text, bottom, *, size, weight="normal", colour=TEXT):
         "align": "left",
         "showarrow": False,
         "font": {"size": size, "weight": weight, "color": colour},
-        "name": "lane-label",
+        "name": name,
     }
 
 

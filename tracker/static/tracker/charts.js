@@ -77,7 +77,11 @@
     this.original = figure;
     this.meta = (figure.layout && figure.layout.meta) || {};
     this.table = document.getElementById(element.dataset.table || "");
-    this.originalTable = this.table ? this.table.innerHTML : "";
+    this.caption = document.getElementById(element.dataset.caption || "");
+    this.originalParts = {
+      table: this.table ? this.table.innerHTML : "",
+      caption: this.caption ? this.caption.innerHTML : "",
+    };
     this.selection = document.getElementById(element.dataset.selection || "");
     this.status = document.getElementById(element.dataset.status || "");
     this.controls = document.querySelector('.chart-controls[data-chart="' + element.id + '"]');
@@ -101,7 +105,7 @@
   Chart.prototype.reservedLabels = function (figure) {
     var layout = figure.layout || {};
     var labels = (layout.annotations || []).map(function (note) {
-      return note.name === "lane-label"
+      return note.name
         ? { key: "annotations[" + layout.annotations.indexOf(note) + "].text", note: note }
         : null;
     });
@@ -279,7 +283,7 @@
       if (this.loaded) {
         this.loaded = null;
         this.request += 1;
-        this.show(this.original, this.originalTable, range, "showingCounts");
+        this.show(this.original, this.originalParts, range, "showingCounts");
       }
       return;
     }
@@ -320,7 +324,7 @@
           return;
         }
         self.loaded = range;
-        return self.show(answer.figure, answer.table, range, "showingEvents");
+        return self.show(answer.figure, answer, range, "showingEvents");
       })
       .catch(function (error) {
         if (self.status) {
@@ -329,14 +333,18 @@
       });
   };
 
-  Chart.prototype.show = function (figure, table, range, message) {
+  /* Swap the figure, and the table and caption that say what it shows. */
+  Chart.prototype.show = function (figure, parts, range, message) {
     var self = this;
     var layout = Object.assign({}, figure.layout);
     layout.xaxis = Object.assign({}, layout.xaxis, { range: range, autorange: false });
     this.figure = figure;
     this.labels = this.reservedLabels(figure);
-    if (this.table && table) {
-      this.table.innerHTML = table;
+    if (this.table && parts.table) {
+      this.table.innerHTML = parts.table;
+    }
+    if (this.caption && parts.caption) {
+      this.caption.innerHTML = parts.caption;
     }
     if (this.status && this.selection) {
       this.status.textContent =
