@@ -34,10 +34,6 @@ class Timeline:
     counts: list = field(default_factory=list)
     period: str = ""
 
-    @property
-    def row_count(self):
-        return self.total
-
 
 def build_timeline(events, *, query, hover_extra=None):
     """The timeline of ``events``: one marker per event up to
@@ -55,7 +51,14 @@ def build_timeline(events, *, query, hover_extra=None):
 
 
 def spans_of(rows):
-    return range_parts.conflict_spans((r["conflict_name"], *reach(r)) for r in rows)
+    """{conflict: the Span of its events}, one span per conflict and distinct dates."""
+    dates = {
+        (r["conflict_name"], r["start_date"], r["end_date"], r["date_precision"]) for r in rows
+    }
+    return range_parts.conflict_spans(
+        (conflict, *reach({"start_date": s, "end_date": e, "date_precision": p}))
+        for conflict, s, e, p in dates
+    )
 
 
 def conflict_order(spans):

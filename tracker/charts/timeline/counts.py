@@ -82,11 +82,15 @@ def count_events(rows, period, *, after=None, before=None):
     link lists."""
     counts = Counter()
     lanes = {}
+    periods_of = {}  # many events share their dates: each is counted once
     for row in rows:
         lanes.setdefault(row["process_slug"], (row["conflict_name"], row["process_title"]))
-        first, last = reach(row)
-        first, last = max(first, after or first), min(last, before or last)
-        for start in periods_between(first, last, period):
+        key = (row["start_date"], row["end_date"], row["date_precision"])
+        if key not in periods_of:
+            first, last = reach(row)
+            first, last = max(first, after or first), min(last, before or last)
+            periods_of[key] = list(periods_between(first, last, period))
+        for start in periods_of[key]:
             counts[(row["process_slug"], start)] += 1
     return [
         Count(
