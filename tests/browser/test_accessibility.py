@@ -109,7 +109,7 @@ def test_every_public_page_passes_axe_and_loads_nothing_from_elsewhere(browser, 
     )
     axe, problems = Axe(), []
 
-    for url in ("/", *STATES):  # an empty record first
+    for url in ("/", "/events/"):  # an empty record first
         check(page, live_server, url, axe, problems)
     make_full_record()
     two_conflicts()
