@@ -16,7 +16,8 @@ LABEL_LINE = 17  # one line of a lane's name
 LEVEL = 18  # one row of markers
 LANE_GAP = 10  # below each lane
 TOP = 4
-#: Characters of a name per line on a 320 px phone; charts.js uses more where it can.
+#: Characters of a 13 px name per line on a 320 px phone; charts.js re-wraps names for
+#: the width it has.
 NARROWEST_LINE = 34
 
 
@@ -33,7 +34,7 @@ class Lane:
 
     @property
     def label_lines(self):
-        return wrap(self.title, NARROWEST_LINE)
+        return wrap(self.title, line_width(FONT_SIZE))
 
     def y(self, level=0):
         """The height of a marker on ``level`` (0 is the first row under the name)."""
@@ -45,6 +46,11 @@ class Conflict:
     name: str
     lanes: list = field(default_factory=list)
     heading_bottom: float = 0
+
+
+def line_width(size):
+    """Characters per line on the narrowest phone, for text of ``size`` pixels."""
+    return NARROWEST_LINE * FONT_SIZE // size
 
 
 def wrap(text, width):
@@ -82,7 +88,7 @@ def place(conflicts, levels):
     markers}. Returns the plot's height in pixels."""
     y = TOP
     for conflict in conflicts:
-        y += HEADING
+        y += HEADING + LABEL_LINE * (len(wrap(conflict.name, line_width(FONT_SIZE + 2))) - 1)
         conflict.heading_bottom = y - 8
         for lane in conflict.lanes:
             lane.levels = levels.get(lane.slug, 1)
@@ -120,7 +126,7 @@ def annotations(conflicts):
 def label(text, bottom, *, name, size, weight="normal", colour=TEXT):
     """A name wrapped for the narrowest phone; charts.js re-wraps every annotation that
     has a ``name`` for the width it has."""
-    lines = wrap(text, NARROWEST_LINE)
+    lines = wrap(text, line_width(size))
     return {
         "text": "<br>".join(plotly_text(line) for line in lines),
         "xref": "paper",

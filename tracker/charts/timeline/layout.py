@@ -27,7 +27,9 @@ def timeline_layout(*, conflicts, height, initial, legend_title, meta):
             "title": {
                 "text": "<br>".join(
                     plotly_text(line)
-                    for line in lane_geometry.wrap(legend_title, lane_geometry.NARROWEST_LINE)
+                    for line in lane_geometry.wrap(
+                        legend_title, lane_geometry.line_width(lane_geometry.FONT_SIZE)
+                    )
                 ),
                 "side": "top",
             },
@@ -47,7 +49,6 @@ def timeline_layout(*, conflicts, height, initial, legend_title, meta):
         "shapes": lane_geometry.bands(conflicts),
         "meta": {
             "plotHeight": height,
-            "labelChars": lane_geometry.NARROWEST_LINE,
             **meta,
         },
     }

@@ -100,8 +100,9 @@
     };
   };
 
-  /* Lane names and the legend's title as the server wrapped them for the narrowest
-   * phone: re-wrapped for the width there is, never into more lines. */
+  /* Lane names and the legend's title, as the server wrapped them for the narrowest
+   * phone (it reserved room for those lines): re-wrapped for the width there is, so
+   * that no name runs off the screen. */
   Chart.prototype.reservedLabels = function (figure) {
     var layout = figure.layout || {};
     var labels = (layout.annotations || []).map(function (note) {
@@ -128,9 +129,8 @@
     this.labels.forEach(function (label) {
       var reserved = label.text.split("<br>");
       var size = label.size || 13;
-      var chars = Math.max(meta.labelChars, Math.floor(full._size.w / (size * TEXT_WIDTH)));
-      var lines = wrap(reserved.join(" "), chars);
-      var text = lines.length <= reserved.length ? lines.join("<br>") : label.text;
+      var chars = Math.max(8, Math.floor(full._size.w / (size * TEXT_WIDTH)));
+      var text = wrap(reserved.join(" "), chars).join("<br>");
       if (text !== currentText(element.layout, label.key)) {
         update[label.key] = text;
       }
