@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import plotly.graph_objects as go
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -314,6 +315,23 @@ def test_drafts_stay_out_of_the_timeline_and_its_endpoint(client, low_limit):
     figure = client.get(reverse("events-timeline")).json()["figure"]
 
     assert sorted(markers(figure)) == ["/events/another/", "/events/public/"]
+
+
+@pytest.mark.parametrize("limit", [3, 1500])
+def test_every_figure_passes_plotlys_own_checks(client, settings, limit):
+    """Figures are built as plain dicts for speed; Plotly's validators still check every
+    attribute of each kind (markers, spans, counts, lanes, follow-through)."""
+    settings.TRACKER_TIMELINE_MARKER_LIMIT = limit
+    varied_record()
+    make_outcome(event=Event.objects.filter(process__slug="track").first())
+
+    for url in (reverse("home"), reverse("process-detail", args=["track"])):
+        response = client.get(url)
+        charts = ["timeline", "follow-through"] if "process" in url else ["timeline"]
+        for chart_id in charts:
+            figure = chart_data(response, chart_id)
+            assert {trace["type"] for trace in figure["data"]} == {"scatter"}
+            go.Figure(figure)  # raises on any attribute Plotly does not know
 
 
 # Vendored locales and the code's shape

@@ -10,7 +10,6 @@ figure, what the table beside it lists, and the buttons above it, in two queries
 import datetime
 from dataclasses import dataclass, field
 
-import plotly.graph_objects as go
 from django.conf import settings
 from django.urls import reverse
 
@@ -79,6 +78,7 @@ def meta(*, mode, total, query, spans, extra=None):
 
 
 def event_timeline(rows, *, query, hover_extra=None):
+    rows = marker_parts.describe(rows, hover_extra=hover_extra)
     spans = spans_of(rows)
     conflicts = lane_parts.lanes_of(rows, conflict_order(spans))
     initial = range_parts.initial_range(spans) if spans else None
@@ -89,21 +89,21 @@ def event_timeline(rows, *, query, hover_extra=None):
     def y_of(row):
         return lane_of[row["process_slug"]].y(level_of[row["pk"]])
 
-    figure = go.Figure(
-        data=[
+    figure = {
+        "data": [
             *span_traces(rows, y_of),
-            *marker_parts.marker_traces(rows, y_of, hover_extra=hover_extra),
+            *marker_parts.marker_traces(rows, y_of),
         ],
-        layout=layout_parts.timeline_layout(
+        "layout": layout_parts.timeline_layout(
             conflicts=conflicts,
             height=height,
             initial=initial,
             legend_title=layout_parts.kind_legend_title(),
             meta=meta(mode=EVENTS, total=len(rows), query=query, spans=spans),
         ),
-    )
+    }
     return Timeline(
-        figure=figure.to_plotly_json(),
+        figure=figure,
         mode=EVENTS,
         total=len(rows),
         buttons=range_parts.range_buttons(spans) if spans else [],
@@ -127,9 +127,9 @@ def count_timeline(rows, *, total, query):
     for count in counts:
         first, last, number = periods.get(count.start, (count.start, count.end, 0))
         periods[count.start] = (first, last, number + count.events)
-    figure = go.Figure(
-        data=[count_parts.count_trace(counts, lambda c: lane_of[c.lane_slug].y())],
-        layout=layout_parts.timeline_layout(
+    figure = {
+        "data": [count_parts.count_trace(counts, lambda c: lane_of[c.lane_slug].y())],
+        "layout": layout_parts.timeline_layout(
             conflicts=conflicts,
             height=height,
             initial=range_parts.initial_range(spans),
@@ -147,9 +147,9 @@ def count_timeline(rows, *, total, query):
                 },
             ),
         ),
-    )
+    }
     return Timeline(
-        figure=figure.to_plotly_json(),
+        figure=figure,
         mode=COUNTS,
         total=total,
         buttons=range_parts.range_buttons(spans),

@@ -8,13 +8,12 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import plotly.graph_objects as go
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..look import COUNT_COLOUR, plotly_text
+from ..look import COUNT_COLOUR, plotly_text, scatter
 from .spans import reach
 
 MONTH, WEEK = "month", "week"
@@ -129,7 +128,7 @@ def link(counts, query):
 def count_trace(counts, y_of):
     """One marker per lane and period, its area growing with the count."""
     largest = max((c.events for c in counts), default=1)
-    return go.Scatter(
+    return scatter(
         x=[c.middle for c in counts],
         y=[y_of(c) for c in counts],
         mode="markers",

@@ -4,13 +4,12 @@ days stay apart and each can be pointed at and clicked."""
 import datetime
 from collections import OrderedDict
 
-import plotly.graph_objects as go
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from ...dates import date_label
 from ...models import Event, Outcome
-from ..look import KIND_SYMBOLS, STATUS_COLOUR_SCALE, STATUS_GROUPS, plotly_text
+from ..look import KIND_SYMBOLS, STATUS_COLOUR_SCALE, STATUS_GROUPS, plotly_text, scatter
 from ..look import status_colour_index as colour_index
 from .spans import drawn_span, is_approximate
 
@@ -83,16 +82,27 @@ class HoverText:
         return "<br>".join(lines)
 
 
-def marker_traces(rows, y_of, *, hover_extra=None):
+def describe(rows, *, hover_extra=None):
+    """Give each row its address, its date as read, and its hover label, for the
+    markers and for the table that lists them."""
+    url_pattern = reverse("event-detail", args=["SLUG"])
+    hover = HoverText(hover_extra)
+    for row in rows:
+        row["url"] = url_pattern.replace("SLUG", row["slug"])
+        row["when"] = hover.when(row)
+        row["hover"] = hover(row)
+    return rows
+
+
+def marker_traces(rows, y_of):
     """One trace per kind of event and kind of date (exact or approximate), so that the
-    legend names the shapes; colours are the strongest outcome."""
+    legend names the shapes; colours are the strongest outcome. ``rows`` are
+    ``describe``d."""
     groups = OrderedDict(
         ((kind, approximate), []) for kind in KIND_SYMBOLS for approximate in (False, True)
     )
     for row in rows:
         groups[(row["kind"], is_approximate(row))].append(row)
-    url_pattern = reverse("event-detail", args=["SLUG"])
-    hover = HoverText(hover_extra)
     traces = []
     for (kind, approximate), kind_rows in groups.items():
         if not kind_rows:
@@ -101,7 +111,7 @@ def marker_traces(rows, y_of, *, hover_extra=None):
         if approximate:
             name = _("%(kind)s (approximate date)") % {"kind": name}
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[r["start_date"] for r in kind_rows],
                 y=[y_of(r) for r in kind_rows],
                 mode="markers",
@@ -115,7 +125,7 @@ def marker_traces(rows, y_of, *, hover_extra=None):
                     "cmax": len(STATUS_GROUPS) - 1,
                     "line": {"color": "#222222", "width": 1},
                 },
-                customdata=[[url_pattern.replace("SLUG", r["slug"]), hover(r)] for r in kind_rows],
+                customdata=[[r["url"], r["hover"]] for r in kind_rows],
                 hovertemplate="%{customdata[1]}<extra></extra>",
             )
         )

@@ -1,12 +1,11 @@
 """Where an event sits in time: the days it is drawn over, the days the filters count
 it in, and the lines drawn for events longer than a day."""
 
-import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from ...dates import approximate_span
 from ...models import Event
-from ..look import MUTED
+from ..look import MUTED, scatter
 
 
 def is_approximate(row):
@@ -48,7 +47,7 @@ def span_traces(rows, y_of):
             xs.extend([first, last, None])
             ys.extend([y, y, None])
     return [
-        go.Scatter(
+        scatter(
             x=xs,
             y=ys,
             mode="lines",

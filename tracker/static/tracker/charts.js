@@ -63,12 +63,17 @@
     return lines;
   }
 
-  function currentText(layout, key) {
+  function labelHolder(layout, key) {
     var match = /^annotations\[(\d+)\]\.text$/.exec(key);
-    if (match) {
-      return layout.annotations[Number(match[1])].text;
-    }
-    return layout.legend.title.text;
+    return match ? layout.annotations[Number(match[1])] : layout.legend.title;
+  }
+
+  function currentText(layout, key) {
+    return labelHolder(layout, key).text;
+  }
+
+  function setText(layout, key, text) {
+    labelHolder(layout, key).text = text;
   }
 
   function Chart(element, figure) {
@@ -118,6 +123,29 @@
     });
   };
 
+  /* {layout key: text} of every name, wrapped for a plot ``width`` pixels wide. */
+  Chart.prototype.wrappedLabels = function (width) {
+    var texts = {};
+    this.labels.forEach(function (label) {
+      var size = label.size || 13;
+      var chars = Math.max(8, Math.floor(width / (size * TEXT_WIDTH)));
+      texts[label.key] = wrap(label.text.split("<br>").join(" "), chars).join("<br>");
+    });
+    return texts;
+  };
+
+  /* Wrap the names for the width the element has before the first drawing, so that
+   * drawing once is usually enough. */
+  Chart.prototype.prepare = function () {
+    var layout = this.figure.layout || {};
+    var margin = layout.margin || {};
+    var width = this.element.clientWidth - (margin.l || 0) - (margin.r || 0);
+    var wrapped = width > 0 ? this.wrappedLabels(width) : {};
+    Object.keys(wrapped).forEach(function (key) {
+      setText(layout, key, wrapped[key]);
+    });
+  };
+
   Chart.prototype.fitUpdate = function () {
     var element = this.element;
     var full = element._fullLayout;
@@ -126,13 +154,10 @@
     if (!full || !meta.plotHeight) {
       return update;
     }
-    this.labels.forEach(function (label) {
-      var reserved = label.text.split("<br>");
-      var size = label.size || 13;
-      var chars = Math.max(8, Math.floor(full._size.w / (size * TEXT_WIDTH)));
-      var text = wrap(reserved.join(" "), chars).join("<br>");
-      if (text !== currentText(element.layout, label.key)) {
-        update[label.key] = text;
+    var wrapped = this.wrappedLabels(full._size.w);
+    Object.keys(wrapped).forEach(function (key) {
+      if (wrapped[key] !== currentText(element.layout, key)) {
+        update[key] = wrapped[key];
       }
     });
     var extra = full._size.h - meta.plotHeight;
@@ -163,6 +188,7 @@
   Chart.prototype.draw = function () {
     var self = this;
     var element = this.element;
+    this.prepare();
     return window.Plotly.newPlot(element, this.figure.data, this.figure.layout, this.config())
       .then(function () {
         return self.fit();
