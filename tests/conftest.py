@@ -77,12 +77,16 @@ def unpublished(record):
 BEHIND_THE_PROXY = {"X-Forwarded-Proto": "https"}
 
 
-@pytest.fixture
-def client():
+def proxied_client():
     """The test client, reaching the tracker as a browser does in production: over
     HTTPS, through the trusted proxy, which passes on the browser's Host header (the
     test client sends none of its own). ``Client()`` is a plain-http request instead."""
     return Client(headers={"Host": "testserver", **BEHIND_THE_PROXY})
+
+
+@pytest.fixture
+def client():
+    return proxied_client()
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """A Content-Security-Policy for the public pages.
 
 The pages run no inline script (figures arrive as JSON and a static file draws them),
-so scripts may only come from our own origin. Plotly sets inline styles and its WebGL
-traces compile shaders at run time, hence ``'unsafe-inline'`` for styles and
-``'unsafe-eval'`` for scripts; nothing may be loaded from another origin. The admin
-keeps Django's own defaults.
+so scripts may only come from our own origin. Plotly sets inline styles, hence
+``'unsafe-inline'`` for styles; nothing may be loaded from another origin. The charts
+are SVG only and need no ``'unsafe-eval'`` (a browser test draws them under a policy
+without it); it stays here until the issue that removes it. The admin keeps Django's
+own defaults.
 """
 
 POLICY = "; ".join(

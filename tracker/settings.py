@@ -233,8 +233,10 @@ LOGGING = {
 
 # The tracker's own settings.
 TRACKER_PAGE_SIZE = 50
-TRACKER_WEBGL_THRESHOLD = 1000
 TRACKER_SEEDS_DIR = package_folder("seeds")
+# Timelines draw one marker per event up to this many events, and counts per lane and
+# period above it.
+TRACKER_TIMELINE_MARKER_LIMIT = 1500
 # The public address, for links in files written outside a request (export_csv).
 TRACKER_BASE_URL = env_str("TRACKER_BASE_URL", "http://127.0.0.1:8000")
 if not TRACKER_BASE_URL.startswith(("https://", "http://")):

@@ -10,6 +10,7 @@ from .sitemaps import SITEMAPS
 urlpatterns = [
     path("", views.home, name="home"),
     path("events/", views.event_list, name="event-list"),
+    path("events/timeline.json", views.events_timeline, name="events-timeline"),
     path("events/<slug:slug>/", views.event_detail, name="event-detail"),
     path("processes/<slug:slug>/", views.process_detail, name="process-detail"),
     path("parties/<slug:slug>/", views.party_detail, name="party-detail"),

@@ -1,5 +1,5 @@
 """Public pages. Thin: queries live on the models, “which events” in filters.py, figures
-in charts.py. Every list of events starts from ``Event.objects.published()``."""
+in charts/. Every list of events starts from ``Event.objects.published()``."""
 
 from itertools import groupby
 
@@ -14,6 +14,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,8 +24,6 @@ from .csv_export import csv_lines, file_name, template_text
 from .filters import error_text, filter_events
 from .models import Event, Outcome, Participation, Party, Person, Process
 
-TABLE_LIMIT = 500
-
 
 def visible_events(request):
     """Published events; logged-in staff also see drafts, as previews."""
@@ -33,12 +32,29 @@ def visible_events(request):
     return Event.objects.published()
 
 
-def timeline_context(rows, *, hover_extra=None):
-    rows = list(rows)
+def list_query(filterset):
+    """The filters as the event list reads them (dates in ISO form): timeline counts
+    link there, and the timeline endpoint is asked with them."""
+    query = {key: value for key, value in filterset.data.items() if value and key != "page"}
+    for name in ("date_after", "date_before"):
+        if filterset.form.cleaned_data.get(name):
+            query[name] = filterset.form.cleaned_data[name].isoformat()
+    return query
+
+
+def timeline_context(events, *, query, hover_extra=None):
+    """The timeline of ``events`` (a queryset of public events), the same events or
+    counts as a table, and the legend; ``query`` selects the same events on the event
+    list (``{}`` for the whole record, ``{"process": slug}``…)."""
+    timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra)
     return {
-        "figure": charts.timeline_figure(rows, hover_extra=hover_extra),
-        "rows": rows if len(rows) <= TABLE_LIMIT else None,
-        "row_count": len(rows),
+        "figure": timeline.figure,
+        "mode": timeline.mode,
+        "rows": timeline.rows,
+        "counts": timeline.counts,
+        "period": timeline.period,
+        "buttons": timeline.buttons,
+        "row_count": timeline.total,
         "legend": charts.legend(),
     }
 
@@ -46,7 +62,7 @@ def timeline_context(rows, *, hover_extra=None):
 def home(request):
     events = Event.objects.published()
     context = {
-        "timeline": timeline_context(events.for_timeline()),
+        "timeline": timeline_context(events, query={}),
         "latest": events.select_related("process").order_by("-start_date", "-pk")[:6],
         "summary": events.summary(),
     }
@@ -61,10 +77,35 @@ def event_list(request):
     context = {
         "filter": filterset,
         "page": page,
-        "timeline": timeline_context(events.for_timeline()) if page.paginator.count else None,
+        "timeline": (
+            timeline_context(events, query=list_query(filterset)) if page.paginator.count else None
+        ),
     }
     return render(
         request, "tracker/event_list.html", context, status=200 if filterset.is_valid() else 400
+    )
+
+
+def events_timeline(request):
+    """The event list's timeline as JSON, for the same filters: charts.js asks it for
+    single events when the reader narrows a timeline that shows counts to a span with
+    few enough events. Answers with the figure, the table that stands in for it and the
+    legend's caption."""
+    filterset, events = filter_events(request.GET)
+    if not filterset.is_valid():
+        return JsonResponse({"errors": error_text(filterset)}, status=400)
+    timeline = timeline_context(events, query=list_query(filterset))
+    parts = {
+        part: render_to_string(f"tracker/_timeline_{part}.html", {"timeline": timeline}, request)
+        for part in ("table", "caption")
+    }
+    return JsonResponse(
+        {
+            "figure": timeline["figure"],
+            "mode": timeline["mode"],
+            "total": timeline["row_count"],
+            **parts,
+        }
     )
 
 
@@ -132,7 +173,7 @@ def process_detail(request, slug):
     )
     context = {
         "process": process,
-        "timeline": timeline_context(events.for_timeline()),
+        "timeline": timeline_context(events, query={"process": process.slug}),
         "participants": participants,
         "agreements": agreements,
         "follow_through": charts.follow_through_figure(agreements) if agreements else None,
@@ -140,7 +181,7 @@ def process_detail(request, slug):
     return render(request, "tracker/process_detail.html", context)
 
 
-def actor_page(request, template, actor, participations):
+def actor_page(request, template, actor, participations, *, query):
     """The shared page of a party or a person: their events, roles and titles."""
     participations = list(
         participations.filter(event__in=Event.objects.published())
@@ -158,7 +199,7 @@ def actor_page(request, template, actor, participations):
     context = {
         "actor": actor,
         "participations": participations,
-        "timeline": timeline_context(events.for_timeline(), hover_extra=hover),
+        "timeline": timeline_context(events, query=query, hover_extra=hover),
     }
     return render(request, template, context)
 
@@ -166,13 +207,17 @@ def actor_page(request, template, actor, participations):
 def party_detail(request, slug):
     party = get_object_or_404(Party.objects.public(), slug=slug)
     participations = Participation.objects.involving(party)
-    return actor_page(request, "tracker/party_detail.html", party, participations)
+    return actor_page(
+        request, "tracker/party_detail.html", party, participations, query={"party": slug}
+    )
 
 
 def person_detail(request, slug):
     person = get_object_or_404(Person.objects.public().select_related("party"), slug=slug)
     participations = Participation.objects.filter(person=person)
-    return actor_page(request, "tracker/person_detail.html", person, participations)
+    return actor_page(
+        request, "tracker/person_detail.html", person, participations, query={"person": slug}
+    )
 
 
 # CSV: the same filters as the event list, validated before the first byte is sent.

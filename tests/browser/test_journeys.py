@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.charts import point_on_chart
 from tests.factories import make_event, make_full_record, make_user
 from tracker.models import Event
 
@@ -12,29 +13,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-POINT_POSITION = """
-([chartId, url]) => {
-  const gd = document.getElementById(chartId);
-  const box = gd.getBoundingClientRect();
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  for (const trace of gd._fullData) {
-    if (!trace.customdata || trace.mode !== "markers") continue;
-    const i = trace.customdata.findIndex((c) => c && c[0] === url);
-    if (i >= 0) {
-      return [box.x + xa._offset + xa.d2p(trace.x[i]), box.y + ya._offset + ya.d2p(trace.y[i])];
-    }
-  }
-  return null;
-}
-"""
-
-
-def point_on_chart(page, url, chart_id="timeline"):
-    expect(page.locator(f"#{chart_id}.is-drawn")).to_be_visible()
-    position = page.evaluate(POINT_POSITION, [chart_id, url])
-    assert position, f"{url} is not on the chart"
-    return position
 
 
 def test_reader_opens_an_event_from_the_timeline(page):

@@ -36,6 +36,17 @@ class EventQuerySet(RecordQuerySet):
             main_outcome_description=Subquery(strongest.values("description")[:1]),
         )
 
+    @staticmethod
+    def timeline_lane_fields():
+        """What a timeline knows of an event's lane and of the conflict that groups the
+        lanes, read here and nowhere else."""
+        return {
+            "process_title": F("process__title"),
+            "process_slug": F("process__slug"),
+            "process_position": F("process__position"),
+            "conflict_name": F("process__conflict"),
+        }
+
     def for_timeline(self):
         """The fields a timeline chart draws, as plain rows in one query."""
         return (
@@ -54,10 +65,15 @@ class EventQuerySet(RecordQuerySet):
                 "venue",
                 "main_outcome_status",
                 "main_outcome_description",
-                process_title=F("process__title"),
-                process_slug=F("process__slug"),
-                process_position=F("process__position"),
+                **self.timeline_lane_fields(),
             )
+        )
+
+    def for_timeline_counts(self):
+        """The little a timeline needs to count events per lane and period: their dates
+        and lanes, as plain rows in one query."""
+        return self.order_by().values(
+            "start_date", "end_date", "date_precision", **self.timeline_lane_fields()
         )
 
     def for_listing(self):
