@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test benchmark messages clean
+.PHONY: run test benchmark backup messages clean
 
 run: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -25,6 +25,11 @@ test: $(VENV)/.installed-dev
 
 benchmark: $(VENV)/.installed-dev
 	DJANGO_DEBUG=1 $(BIN)/python manage.py benchmark
+
+# A backup of the local record into backups/ (README: Backups); restore with manage.py restore.
+backup: $(VENV)/.installed
+	install -d -m 700 backups
+	DJANGO_DEBUG=1 $(BIN)/python manage.py backup --output backups
 
 # Refresh the Ukrainian and Russian catalogues after changing strings (needs GNU gettext).
 # The compiled .mo files are committed, so running the tracker needs no gettext.

@@ -5,6 +5,7 @@ into it. The round trip across databases runs ``manage.py`` in subprocesses agai
 database files and servers, as an operator would.
 """
 
+import gc
 import gzip
 import io
 import json
@@ -13,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -469,3 +471,46 @@ def test_a_backup_restores_across_databases_and_back(tmp_path):
     finally:
         if middle.drop:
             middle.drop()
+
+
+def sources(count):
+    """``count`` sources of about a kilobyte each: memory held per row would show."""
+    from tracker.models import Source
+
+    Source.objects.bulk_create(
+        Source(
+            url=f"https://example.org/{n}/{'x' * 400}",
+            publisher="Example",
+            title=f"Report {n} {'y' * 380}",
+        )
+        for n in range(count)
+    )
+
+
+def peak_memory(function):
+    gc.collect()
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.django_db
+def test_memory_stays_flat_as_the_record_grows(tmp_path, monkeypatch):
+    """Ten times the rows (3.6 MB more of them) add well under 1 MB to the peak: rows are
+    streamed a chunk at a time (small chunks here, so that a small record spans many)."""
+    monkeypatch.setattr("tracker.backup.CHUNK", 50)
+    monkeypatch.setattr("tracker.restore.CHUNK", 50)
+    peaks = {}
+    for count in (400, 4000):
+        sources(count)
+        path = tmp_path / f"{count}.jsonl.gz"
+        backup = peak_memory(lambda p=path: write_backup(output=p))
+        empty_the_record()
+        restored = peak_memory(lambda p=path: restore(p))
+        empty_the_record()
+        peaks[count] = (backup, restored)
+    for small, large in zip(peaks[400], peaks[4000], strict=True):
+        assert large - small < 1_000_000, peaks

@@ -31,6 +31,8 @@ class Command(BaseCommand):
         if verbosity > 1:
             for line in summary.lines():
                 self.stdout.write(line)
+        if verbosity < 1:
+            return
         size = summary.path.stat().st_size
         self.stdout.write(
             self.style.SUCCESS(
