@@ -108,7 +108,8 @@ def save_new_records():
     for record in (person, source, event):
         record.mark_changed(by=user, reason=reason)
         record.save()
-        assert record.history.count() == 1, f"{record!r} has no history row"
+        rows = record.history.count()
+        assert rows == 1, f"{record!r} has {rows} history rows: its own, and a deleted record's"
     return person, source, event
 
 

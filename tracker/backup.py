@@ -127,16 +127,16 @@ def backed_up_models(using=DEFAULT_DB_ALIAS):
 
 def tables(using=DEFAULT_DB_ALIAS):
     """The backed-up tables, each after the tables its foreign keys point to."""
-    models = in_dependency_order(backed_up_models(using))
+    ordered = in_dependency_order(backed_up_models(using))
     user_model = get_user_model()
     matched = {
         model
-        for model in models
+        for model in ordered
         if hasattr(model, "natural_key")
         and hasattr(model._default_manager, "get_by_natural_key")
         and model is not user_model
     }
-    return [Table(model, _keying(model, matched)) for model in models]
+    return [Table(model, _keying(model, matched)) for model in ordered]
 
 
 def _keying(model, matched):
@@ -148,12 +148,12 @@ def _keying(model, matched):
     return Keying.KEPT
 
 
-def in_dependency_order(models):
-    """``models`` sorted so that each comes after the models its foreign keys point to.
+def in_dependency_order(unordered):
+    """The models sorted so that each comes after the models its foreign keys point to.
 
     Ties keep the order of labels; a cycle (none so far) is broken at its first label.
     """
-    remaining = sorted(models, key=lambda m: m._meta.label_lower)
+    remaining = sorted(unordered, key=lambda m: m._meta.label_lower)
     wanted = set(remaining)
     needs = {
         model: {

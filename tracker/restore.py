@@ -103,7 +103,7 @@ def restore_backup(*, path, using=DEFAULT_DB_ALIAS):
             reader.end(report.total)
             _check_counts(header, walked, using)
             _check_constraints(walked.values(), using)
-            _reset_sequences(walked, header.get("last_ids", {}), using)
+            _reset_sequences(walked, header["last_ids"], using)
     _clear_caches()
     return report
 
@@ -165,6 +165,10 @@ class BackupReader:
                     % {"path": self.path}
                 ]
             )
+        if header.get("format_version") == FORMAT_VERSION and not _well_formed(header):
+            raise BackupError(
+                [_("%(path)s: the backup's header is incomplete.") % {"path": self.path}]
+            )
         if header.get("format_version") != FORMAT_VERSION:
             raise BackupError(
                 [
@@ -212,6 +216,23 @@ class BackupReader:
             raise self.damaged(_("unexpected lines after the end of the backup"))
 
 
+def _well_formed(header):
+    entries = header.get("tables")
+    return (
+        isinstance(header.get("migrations"), dict)
+        and isinstance(header.get("last_ids"), dict)
+        and isinstance(entries, list)
+        and all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("model"), str)
+            and isinstance(entry.get("columns"), list)
+            and isinstance(entry.get("rows"), int)
+            and entry.get("keying") in set(Keying)
+            for entry in entries
+        )
+    )
+
+
 def _decoder(table, remap):
     """A function from a row of the file to ``{attname: value}``, with foreign keys to
     matched rows remapped (``remap`` fills in as matched tables are restored)."""
@@ -238,23 +259,35 @@ def _decoder(table, remap):
 
 def _check_fits(header, walked, using):
     """The backup was made from the same migration state, with the same tables."""
-    problems = []
-    ours = migration_state(using)
-    theirs = header.get("migrations", {})
+    problems = [*_migration_problems(header, using), *_table_problems(header, walked)]
+    if problems:
+        problems.append(
+            _(
+                "Restore into a database migrated by the same version of the tracker that made "
+                "the backup; migrate to a newer version after the restore."
+            )
+        )
+        raise BackupError(problems)
+
+
+def _migration_problems(header, using):
+    ours, theirs = migration_state(using), header["migrations"]
     for app_label in sorted(set(ours) | set(theirs)):
         if ours.get(app_label) != theirs.get(app_label):
-            problems.append(
-                _(
-                    "%(app)s: the backup was made at migration %(theirs)s, this database is at %(ours)s."
-                )
-                % {
-                    "app": app_label,
-                    "theirs": theirs.get(app_label) or _("(none)"),
-                    "ours": ours.get(app_label) or _("(none)"),
-                }
-            )
-    in_file = {entry["model"]: entry["columns"] for entry in header.get("tables", [])}
-    here = {table.label: table.columns for table in walked}
+            yield _(
+                "%(app)s: the backup was made at migration %(theirs)s, this database is at "
+                "%(ours)s."
+            ) % {
+                "app": app_label,
+                "theirs": theirs.get(app_label) or _("(none)"),
+                "ours": ours.get(app_label) or _("(none)"),
+            }
+
+
+def _table_problems(header, walked):
+    in_file = {entry["model"]: entry for entry in header["tables"]}
+    here = {table.label: table for table in walked}
+    problems = []
     for label in sorted(set(in_file) | set(here)):
         if label not in here:
             problems.append(
@@ -264,27 +297,23 @@ def _check_fits(header, walked, using):
             problems.append(
                 _("%(table)s: in this tracker, but not in the backup.") % {"table": label}
             )
-        elif in_file[label] != here[label]:
+        elif in_file[label]["columns"] != here[label].columns:
             problems.append(
                 _("%(table)s: the backup has columns %(theirs)s, this tracker %(ours)s.")
                 % {
                     "table": label,
-                    "theirs": ", ".join(in_file[label]),
-                    "ours": ", ".join(here[label]),
+                    "theirs": ", ".join(in_file[label]["columns"]),
+                    "ours": ", ".join(here[label].columns),
                 }
             )
-    if [entry["model"] for entry in header.get("tables", [])] != [
-        t.label for t in walked
-    ] and not problems:
-        problems.append(_("The backup's tables are in another order than this tracker's."))
-    if problems:
-        problems.append(
-            _(
-                "Restore into a database migrated by the same version of the tracker that made "
-                "the backup; migrate to a newer version after the restore."
+        elif in_file[label]["keying"] != here[label].keying:
+            problems.append(
+                _("%(table)s: the backup keys its rows as %(theirs)s, this tracker as %(ours)s.")
+                % {"table": label, "theirs": in_file[label]["keying"], "ours": here[label].keying}
             )
-        )
-        raise BackupError(problems)
+    if not problems and list(in_file) != list(here):
+        problems.append(_("The backup's tables are in another order than this tracker's."))
+    return problems
 
 
 def _check_fresh(walked, using):
