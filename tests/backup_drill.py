@@ -109,7 +109,7 @@ def save_new_records():
         record.mark_changed(by=user, reason=reason)
         record.save()
         rows = record.history.count()
-        assert rows == 1, f"{record!r} has {rows} history rows: its own, and a deleted record's"
+        assert rows == 1, f"{record!r} has {rows} history rows, not just its own one"
     return person, source, event
 
 

@@ -359,13 +359,14 @@ def last_ids(walked, using):
         for table in walked:
             if isinstance(table.model._meta.pk, models.AutoField):
                 last = last_id(cursor, table.model)
-                if last is not None:
+                if last:
                     found[table.label] = last
     return found
 
 
 def last_id(cursor, model):
-    """The last id handed out for ``model``'s rows (None where the database keeps no count)."""
+    """The last id handed out for ``model``'s rows (None or 0 where none was, or where the
+    database keeps no count)."""
     vendor = cursor.db.vendor
     if vendor == "postgresql":
         sequence = _sequence(cursor, model)

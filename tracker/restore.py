@@ -221,6 +221,7 @@ def _well_formed(header):
     return (
         isinstance(header.get("migrations"), dict)
         and isinstance(header.get("last_ids"), dict)
+        and all(isinstance(n, int) and n > 0 for n in header["last_ids"].values())
         and isinstance(entries, list)
         and all(
             isinstance(entry, dict)
@@ -230,6 +231,7 @@ def _well_formed(header):
             and entry.get("keying") in set(Keying)
             for entry in entries
         )
+        and set(header["last_ids"]) <= {entry["model"] for entry in entries}
     )
 
 
