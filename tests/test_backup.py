@@ -414,6 +414,12 @@ class Database:
     def manage(self, *args):
         finish(self.start(*args))
 
+    def attempt(self, *args):
+        """Run a command expected to fail: its exit code and what it printed."""
+        process = self.start(*args)
+        output, _ = process.communicate()
+        return process.returncode, output
+
     def drill(self, code):
         """Run ``code`` with :mod:`tests.backup_drill` in ``manage.py shell``."""
         self.manage("shell", "--no-imports", "-c", f"from tests import backup_drill; {code}")
@@ -451,6 +457,24 @@ def postgresql_database(name):
     password = f":{server['password']}" if server["password"] else ""
     url = f"postgres://{server['user']}{password}@{server['host']}:{server['port']}/{name}"
     return Database(url, drop=lambda: run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.mark.django_db
+def test_an_unmigrated_database_is_named_not_a_traceback(tmp_path):
+    backup = write_backup(output=tmp_path / "backup.jsonl.gz").path
+    empty = Database(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+
+    code, output = empty.attempt("backup", "--output", str(tmp_path))
+    assert code == 1
+    assert "No backup was written:\n  Cannot read the database (is it migrated?): " in output
+    assert "Traceback" not in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.jsonl.gz", "empty.sqlite3"]
+
+    code, output = empty.attempt("restore", str(backup))
+    assert code == 1
+    assert "tracker: the backup was made at migration 0" in output
+    assert ", this database is at (none)." in output
+    assert "Traceback" not in output
 
 
 def test_a_backup_restores_across_databases_and_back(tmp_path):

@@ -52,7 +52,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, router, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.duration import duration_iso_string
@@ -255,21 +255,28 @@ def write_backup(*, output, using=DEFAULT_DB_ALIAS, now=None):
     path = backup_path(output, now)
     walked = tables(using)
     summary = BackupSummary(path=path)
-    with _private_file(path) as handle, _snapshot(using):
-        summary.counts = {t.label: t.rows(using).count() for t in walked}
-        handle.write(line(_header(walked, summary.counts, using, now)))
-        for table in walked:
-            handle.write(line({"table": table.label, "rows": summary.counts[table.label]}))
-            written = 0
-            for row in _read_rows(table, using):
-                handle.write(line(row))
-                written += 1
-            if written != summary.counts[table.label]:
-                raise BackupError(
-                    [_("%(table)s changed while it was read.") % {"table": table.label}]
-                )
-        handle.write(line({"end": summary.total}))
+    try:
+        with _private_file(path) as handle, _snapshot(using):
+            summary.counts = {t.label: t.rows(using).count() for t in walked}
+            handle.write(line(_header(walked, summary.counts, using, now)))
+            for table in walked:
+                _write_table(handle, table, summary.counts[table.label], using)
+            handle.write(line({"end": summary.total}))
+    except DatabaseError as error:
+        raise BackupError(
+            [_("Cannot read the database (is it migrated?): %(error)s") % {"error": error}]
+        ) from None
     return summary
+
+
+def _write_table(handle, table, count, using):
+    handle.write(line({"table": table.label, "rows": count}))
+    written = 0
+    for row in _read_rows(table, using):
+        handle.write(line(row))
+        written += 1
+    if written != count:
+        raise BackupError([_("%(table)s changed while it was read.") % {"table": table.label}])
 
 
 def _header(walked, counts, using, now):

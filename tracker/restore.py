@@ -23,7 +23,7 @@ from pathlib import Path
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -99,7 +99,7 @@ def restore_backup(*, path, using=DEFAULT_DB_ALIAS):
             for entry in header["tables"]:
                 table = walked[entry["model"]]
                 rows = reader.rows(entry, _decoder(table, remap))
-                report.results[table.label] = RESTORE[table.keying](table, rows, remap, using)
+                report.results[table.label] = _restore_table(table, rows, remap, using)
             reader.end(report.total)
             _check_counts(header, walked, using)
             _check_constraints(walked.values(), using)
@@ -416,6 +416,18 @@ def _restore_matched(table, rows, remap, using):
             result.added += 1
         mapping[values[pk]] = obj.pk
     return result
+
+
+def _restore_table(table, rows, remap, using):
+    try:
+        return RESTORE[table.keying](table, rows, remap, using)
+    except DatabaseError as error:
+        raise BackupError(
+            [
+                _("%(table)s: the database refused a row: %(error)s")
+                % {"table": table.label, "error": error}
+            ]
+        ) from None
 
 
 RESTORE = {
