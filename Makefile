@@ -9,7 +9,7 @@ PORT ?= 8000
 # Local commands run in debug mode, said out loud: manage.py never guesses it.
 DEV := DJANGO_DEBUG=1
 
-.PHONY: run test benchmark messages wheel clean
+.PHONY: run test benchmark backup messages wheel clean
 
 run: $(VENV)/.installed
 	$(DEV) $(BIN)/python manage.py migrate --noinput
@@ -27,6 +27,11 @@ test: $(VENV)/.installed-dev
 
 benchmark: $(VENV)/.installed-dev
 	$(DEV) $(BIN)/python manage.py benchmark
+
+# A backup of the local record into backups/ (README: Backups); restore with manage.py restore.
+backup: $(VENV)/.installed
+	install -d -m 700 backups
+	$(DEV) $(BIN)/python manage.py backup --output backups
 
 # Refresh the Ukrainian and Russian catalogues after changing strings (needs GNU gettext).
 # The compiled .mo files are committed, so running the tracker needs no gettext.

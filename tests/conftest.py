@@ -1,4 +1,3 @@
-import datetime
 import os
 import secrets
 from dataclasses import dataclass
@@ -7,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils.duration import duration_string
 
+from tests.admin_forms import admin_form_data as admin_form_data_of
 from tests.factories import make_user
 from tracker.models import Event
 from tracker.seeds import Report, load_seeds
@@ -132,42 +131,7 @@ def admin_client_for(client):
     return login
 
 
-def _encode(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "on" if value else ""
-    if isinstance(value, datetime.timedelta):
-        return duration_string(value)
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    return str(value)
-
-
-def _form_fields(form, data):
-    for name in form.fields:
-        bound = form[name]
-        value = _encode(bound.value())
-        if value == "" and getattr(form.fields[name].widget, "input_type", "") == "checkbox":
-            continue
-        data[bound.html_name] = value
-
-
 @pytest.fixture
 def admin_form_data():
     """The POST data an admin change form would send unchanged, inlines included."""
-
-    def collect(response):
-        data = {}
-        _form_fields(response.context["adminform"].form, data)
-        inlines = response.context.get("inline_admin_formsets", [])
-        for inline in inlines:
-            formset = inline.formset
-            _form_fields(formset.management_form, data)
-            for form in formset.forms:
-                _form_fields(form, data)
-        return data
-
-    return collect
+    return admin_form_data_of
