@@ -335,6 +335,15 @@ COMMANDS = {
     "sync_roles": ("reads", lambda files: call_command("sync_roles", stdout=io.StringIO())),
     "ensure_local_superuser": ("reads", None),  # a user, not the record; debug mode only
     "benchmark": ("reads", None),  # writes only a throwaway database of its own
+    "backup": (
+        "reads",
+        lambda files: call_command(
+            "backup", output=str(files[0].rsplit("/", 1)[0]), stdout=io.StringIO()
+        ),
+    ),
+    # Puts a backup back into an empty database exactly as it was, history and versions
+    # included, and refuses a database that holds a record (tests/test_backup.py).
+    "restore": ("reads", None),
 }
 
 
