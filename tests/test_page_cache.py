@@ -19,6 +19,7 @@ from django.utils import translation
 from tests.conftest import RECORDS, proxied_client
 from tests.csvfiles import edit, export_all, import_texts
 from tests.factories import make_event, make_full_record, make_process, make_user
+from tests.test_public_pages import grow
 from tests.test_strict_params import public_patterns
 from tracker.imports.undo import revert_batch
 from tracker.models import Event, ImportBatch
@@ -335,3 +336,13 @@ def test_process_pages_follow_their_events(client, admin_client_for):
     assert "First round" in cached(client, "/processes/lake/")
     make_event(process=process, title="Second round")
     assert "Second round" in client.get("/processes/lake/").content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/events/"])
+def test_home_and_the_event_list_run_at_most_eight_queries_uncached(
+    client, django_assert_max_num_queries, url
+):
+    grow(30)
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    assert (response.status_code, response["X-Page-Cache"]) == (200, "miss")
