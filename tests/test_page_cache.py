@@ -346,3 +346,17 @@ def test_home_and_the_event_list_run_at_most_eight_queries_uncached(
     with django_assert_max_num_queries(8):
         response = client.get(url)
     assert (response.status_code, response["X-Page-Cache"]) == (200, "miss")
+
+
+def test_the_deploy_check_warns_when_workers_would_not_share_the_page_cache(settings):
+    from django.core import checks
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert "tracker.W003" in {m.id for m in checks.run_checks(include_deployment_checks=True)}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        }
+    }
+    assert "tracker.W003" not in {m.id for m in checks.run_checks(include_deployment_checks=True)}
