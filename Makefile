@@ -60,4 +60,4 @@ $(VENV)/.installed-dev: pyproject.toml setup.py | $(VENV)/bin/python
 	touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf $(VENV) staticfiles build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles cache build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,4 +1,7 @@
-"""Plain factory functions with explicit defaults: every test states what differs."""
+"""Plain factory functions with explicit defaults: every test states what differs.
+
+Each row a factory adds moves the record-wide version on, as every write path does, so
+that a page cached before it (``tracker.page_cache``) is not served after it."""
 
 import datetime
 import itertools
@@ -16,6 +19,7 @@ from tracker.models import (
     Party,
     Person,
     Process,
+    RecordVersion,
     Source,
 )
 
@@ -24,6 +28,11 @@ _counter = itertools.count(1)
 
 def _next():
     return next(_counter)
+
+
+def _made(row):
+    RecordVersion.bump()
+    return row
 
 
 def make_process(**overrides):
@@ -35,14 +44,14 @@ def make_process(**overrides):
         "start_date": datetime.date(2022, 2, 28),
     }
     fields.update(overrides)
-    return Process.objects.create(**fields)
+    return _made(Process.objects.create(**fields))
 
 
 def make_party(**overrides):
     n = _next()
     fields = {"name": f"Party {n}", "slug": f"party-{n}", "kind": Party.Kind.STATE, "country": "UA"}
     fields.update(overrides)
-    return Party.objects.create(**fields)
+    return _made(Party.objects.create(**fields))
 
 
 def make_person(**overrides):
@@ -51,7 +60,7 @@ def make_person(**overrides):
     fields.update(overrides)
     if "party" not in fields:
         fields["party"] = make_party()
-    return Person.objects.create(**fields)
+    return _made(Person.objects.create(**fields))
 
 
 def make_event(**overrides):
@@ -71,7 +80,7 @@ def make_event(**overrides):
         fields["process"] = make_process()
     if fields["status"] == Event.Status.PUBLISHED:
         fields.setdefault("published_at", datetime.datetime(2025, 5, 17, tzinfo=datetime.UTC))
-    return Event.objects.create(**fields)
+    return _made(Event.objects.create(**fields))
 
 
 def make_participation(**overrides):
@@ -81,7 +90,7 @@ def make_participation(**overrides):
         fields["event"] = make_event()
     if "person" not in fields and "party" not in fields:
         fields["person"] = make_person()
-    return Participation.objects.create(**fields)
+    return _made(Participation.objects.create(**fields))
 
 
 def make_outcome(**overrides):
@@ -93,7 +102,7 @@ def make_outcome(**overrides):
     fields.update(overrides)
     if "event" not in fields:
         fields["event"] = make_event()
-    return Outcome.objects.create(**fields)
+    return _made(Outcome.objects.create(**fields))
 
 
 def make_source(**overrides):
@@ -105,19 +114,21 @@ def make_source(**overrides):
         "published_on": datetime.date(2025, 5, 16),
     }
     fields.update(overrides)
-    return Source.objects.create(**fields)
+    return _made(Source.objects.create(**fields))
 
 
 def cite(event, source=None, **overrides):
-    return Citation.objects.create(event=event, source=source or make_source(), **overrides)
+    return _made(Citation.objects.create(event=event, source=source or make_source(), **overrides))
 
 
 def link(from_event, to_event, relation=EventLink.Relation.FOLLOWS):
-    return EventLink.objects.create(from_event=from_event, to_event=to_event, relation=relation)
+    return _made(
+        EventLink.objects.create(from_event=from_event, to_event=to_event, relation=relation)
+    )
 
 
 def carry_out(outcome, event, extent=Implementation.Extent.FULL):
-    return Implementation.objects.create(outcome=outcome, event=event, extent=extent)
+    return _made(Implementation.objects.create(outcome=outcome, event=event, extent=extent))
 
 
 def make_user(username=None, *, groups=(), **overrides):

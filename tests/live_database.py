@@ -4,7 +4,10 @@
 and DJANGO_SETTINGS_MODULE set: the same settings, hence the same connection options,
 as the server.
 
-- ``prepare``: migrate, then create two editors and three events; print their ids.
+- ``prepare``: migrate, then create two editors, a publisher and three events; print
+  their ids.
+- ``long_record``: migrate, then create 10,001 published events with long summaries:
+  every export of them is a long one (``tracker.export_slots``).
 - ``report``: print every event's title and version.
 - ``hold``: open a write transaction as an import does (moving the record-wide version
   on, then writing a few megabytes: more than SQLite's page cache), print ``holding`` and
@@ -23,9 +26,9 @@ def prepare():
     from tracker.models import Event, Process
 
     call_command("migrate", verbosity=0)
-    for name in ("olena", "taras"):
+    for name, group in (("olena", "Editor"), ("taras", "Editor"), ("petra", "Publisher")):
         user = User.objects.create_user(name, password="pw", is_staff=True)
-        user.groups.add(Group.objects.get(name="Editor"))
+        user.groups.add(Group.objects.get(name=group))
     process = Process.objects.create(title="Live talks", slug="live", conflict="A war")
     events = {
         name: Event.objects.create(
@@ -40,6 +43,32 @@ def prepare():
         for name in ("a", "b", "c")
     }
     print(json.dumps(events))
+
+
+def long_record():
+    from django.core.management import call_command
+
+    from tracker.models import Event, Process, RecordVersion
+
+    call_command("migrate", verbosity=0)
+    process = Process.objects.create(title="Long talks", slug="long", conflict="A war")
+    Event.objects.bulk_create(
+        (
+            Event(
+                process=process,
+                kind=Event.Kind.STATEMENT if n else Event.Kind.SUMMIT,
+                title=f"Statement {n}",
+                slug=f"statement-{n}",
+                start_date=datetime.date(2025, 1, 1) + datetime.timedelta(days=n % 365),
+                summary="A long summary. " * 120,
+                status=Event.Status.PUBLISHED,
+            )
+            for n in range(10_001)
+        ),
+        batch_size=1000,
+    )
+    RecordVersion.bump()
+    print(json.dumps({"events": Event.objects.count()}))
 
 
 def report():
@@ -83,4 +112,4 @@ def main():
     import django
 
     django.setup()
-    {"prepare": prepare, "report": report, "hold": hold}[sys.argv[1]]()
+    {"prepare": prepare, "long_record": long_record, "report": report, "hold": hold}[sys.argv[1]]()

@@ -24,7 +24,6 @@ from . import admin_accounts  # noqa: F401 (registers the accounts page)
 from .admin_imports import ImportAdminMixin
 from .admin_writes import (
     EventRowsInline,
-    LongSelect,
     WritesAdmin,
     record_touched,
     with_version_field,
@@ -58,6 +57,7 @@ from .models import (
     RecordVersion,
     Source,
 )
+from .widgets import LongSelect
 
 admin.site.site_header = _("Peace negotiation tracker")
 admin.site.site_title = _("Tracker admin")

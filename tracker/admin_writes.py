@@ -4,13 +4,10 @@ reads as sentences."""
 
 import logging
 
-from django import forms
 from django.contrib.admin.options import InlineModelAdmin
 from django.db import OperationalError, transaction
-from django.forms.utils import flatatt
 from django.template.response import TemplateResponse
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,30 +34,6 @@ def with_version_field(fieldsets, name):
         title, options = fieldsets[0]
         options["fields"] = [*options["fields"], name]
     return fieldsets
-
-
-class LongSelect(forms.Select):
-    """A select with many options (the ~250 countries), its options written in Python:
-    rendered one template each, they took a third of the time the event page takes."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (
-                    option["value"] if option["value"] is not None else "",
-                    " selected" if option["selected"] else "",
-                    option["label"],
-                )
-                for _group, group_options, _index in widget["optgroups"]
-                for option in group_options
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
-        )
 
 
 class EventRowsInline(InlineModelAdmin):

@@ -31,3 +31,19 @@ def base_url_is_https(app_configs, **kwargs):
             id="tracker.W002",
         )
     ]
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def page_cache_is_shared(app_configs, **kwargs):
+    if not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        return []
+    return [
+        checks.Warning(
+            "Neither REDIS_URL nor TRACKER_CACHE_DIR is set: each gunicorn worker keeps its "
+            "own page cache, renders every page itself after each write, and other app "
+            "servers share none of it.",
+            hint="Set REDIS_URL (e.g. redis://127.0.0.1:6379/0); on a single server, "
+            "TRACKER_CACHE_DIR also works.",
+            id="tracker.W003",
+        )
+    ]

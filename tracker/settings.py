@@ -8,6 +8,7 @@ every variable.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -231,6 +232,46 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
 
+# Languages: the switcher in the header is a plain link-like GET (``tracker.views.
+# choose_language``) that sets this cookie, so public pages carry no CSRF token and no
+# session and can be cached for everyone.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+
+def page_caches():
+    """Where the page cache lives (``tracker.page_cache``; README, "Caching").
+
+    Redis when ``REDIS_URL`` is set (production, and every app server shares it); else a
+    folder every worker of this server shares (``TRACKER_CACHE_DIR``, by default
+    ``cache/`` in the checkout under ``make run``); else, in production with neither,
+    each worker's own memory (the deploy check warns). Keys carry the record version, so
+    none of them can serve a page older than the record.
+    """
+    redis_url = env_str("REDIS_URL")
+    if redis_url:
+        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ImproperlyConfigured(
+                f"REDIS_URL={redis_url!r}: expected e.g. redis://127.0.0.1:6379/0"
+            )
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    folder = env_str("TRACKER_CACHE_DIR") or (str(BASE_DIR / "cache") if DEBUG else "")
+    if folder:
+        return {
+            "BACKEND": "tracker.caches.SharedFileCache",
+            "LOCATION": folder,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+
+CACHES = {"default": page_caches()}
+
 # The tracker's own settings.
 TRACKER_PAGE_SIZE = 50
 TRACKER_SEEDS_DIR = package_folder("seeds")
@@ -244,3 +285,25 @@ if not TRACKER_BASE_URL.startswith(("https://", "http://")):
         f"TRACKER_BASE_URL={TRACKER_BASE_URL!r}: expected the site's address, "
         "e.g. https://tracker.example.org"
     )
+
+# Pages: how long a rendered page is kept (it is keyed by the record version, so it is
+# never served after a write), how long one render may hold a page's lock, and how long
+# other requests for that page wait for it before rendering it themselves.
+TRACKER_PAGE_CACHE_SECONDS = 24 * 3600
+TRACKER_PAGE_LOCK_SECONDS = 10
+TRACKER_PAGE_WAIT_SECONDS = 3
+
+# Long exports: a CSV download expected to exceed this many rows takes one of
+# TRACKER_LONG_EXPORTS slots shared by every worker of this server (lock files in
+# TRACKER_EXPORT_SLOTS_DIR); when all are taken the next one is told to retry later.
+TRACKER_LONG_EXPORT_ROWS = 10_000
+TRACKER_LONG_EXPORTS = env_int("TRACKER_LONG_EXPORTS", 2)
+if TRACKER_LONG_EXPORTS < 1:
+    raise ImproperlyConfigured(
+        f"TRACKER_LONG_EXPORTS={TRACKER_LONG_EXPORTS}: at least one long export must be allowed."
+    )
+TRACKER_EXPORT_SLOTS_DIR = env_str(
+    "TRACKER_EXPORT_SLOTS_DIR",
+    os.path.join(tempfile.gettempdir(), f"tracker-export-slots-{os.getuid()}"),
+)
+TRACKER_EXPORT_RETRY_SECONDS = 30

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 from .columns import TABLES
 from .feeds import PublishedEventsFeed
+from .public import public
 from .sitemaps import SITEMAPS
 
 urlpatterns = [
@@ -22,8 +23,14 @@ urlpatterns = [
         for name in TABLES
     ),
     path("export/templates/<str:table>.csv", views.csv_template, name="csv-template"),
-    path("feed/", PublishedEventsFeed(), name="feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("feed/", public(answers="text")(PublishedEventsFeed()), name="feed"),
+    path(
+        "sitemap.xml",
+        public(extras=("p",), answers="text")(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
+    path("language/", views.choose_language, name="language"),
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

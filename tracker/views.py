@@ -1,28 +1,38 @@
 """Public pages. Thin: queries live on the models, “which events” in filters.py, figures
 in charts/. Every list of events starts from ``Event.objects.published()``."""
 
+import logging
 from itertools import groupby
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, F, Min, Q
 from django.http import (
     Http404,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import charts
 from .columns import TABLES, data_package
 from .csv_export import csv_lines, file_name, template_text
-from .filters import error_text, filter_events
+from .export_slots import ExportsBusy, slot_for
+from .filters import EventFilter, error_text, filter_events
 from .models import Event, Outcome, Participation, Party, Person, Process
+from .public import public
+
+logger = logging.getLogger(__name__)
 
 
 def visible_events(request):
@@ -59,6 +69,7 @@ def timeline_context(events, *, query, hover_extra=None):
     }
 
 
+@public()
 def home(request):
     events = Event.objects.published()
     context = {
@@ -69,6 +80,7 @@ def home(request):
     return render(request, "tracker/home.html", context)
 
 
+@public(filters=EventFilter, extras=("page",))
 def event_list(request):
     filterset, events = filter_events(request.GET)
     page = Paginator(events.for_listing(), settings.TRACKER_PAGE_SIZE).get_page(
@@ -86,6 +98,7 @@ def event_list(request):
     )
 
 
+@public(filters=EventFilter, answers="json")
 def events_timeline(request):
     """The event list's timeline as JSON, for the same filters: charts.js asks it for
     single events when the reader narrows a timeline that shows counts to a span with
@@ -109,6 +122,7 @@ def events_timeline(request):
     )
 
 
+@public()
 def event_detail(request, slug):
     preview = request.user.is_staff
     event = get_object_or_404(visible_events(request).for_detail(include_drafts=preview), slug=slug)
@@ -143,6 +157,7 @@ def participants_by_side(participations):
     ]
 
 
+@public()
 def process_detail(request, slug):
     process = get_object_or_404(Process.objects.public(), slug=slug)
     events = Event.objects.published().filter(process=process)
@@ -204,6 +219,7 @@ def actor_page(request, template, actor, participations, *, query):
     return render(request, template, context)
 
 
+@public()
 def party_detail(request, slug):
     party = get_object_or_404(Party.objects.public(), slug=slug)
     participations = Participation.objects.involving(party)
@@ -212,6 +228,7 @@ def party_detail(request, slug):
     )
 
 
+@public()
 def person_detail(request, slug):
     person = get_object_or_404(Person.objects.public().select_related("party"), slug=slug)
     participations = Participation.objects.filter(person=person)
@@ -223,6 +240,7 @@ def person_detail(request, slug):
 # CSV: the same filters as the event list, validated before the first byte is sent.
 
 
+@public(filters=EventFilter, extras=("bom",), answers="csv", cache=False)
 def export_csv(request, table):
     table = TABLES[table]
     filterset, events = filter_events(request.GET)
@@ -238,8 +256,20 @@ def export_csv(request, table):
             + "\n",
             content_type="text/plain; charset=utf-8",
         )
+    try:
+        slot = slot_for(table, events)
+    except ExportsBusy as busy:
+        return HttpResponse(
+            _("Too many long exports are running; try again in %(seconds)d seconds.\n")
+            % {"seconds": busy.retry_after},
+            status=503,
+            content_type="text/plain; charset=utf-8",
+            headers={"Retry-After": str(busy.retry_after)},
+        )
     base_url = request.build_absolute_uri("/").rstrip("/")
     lines = csv_lines(table, events.for_export(), base_url=base_url, bom=bom == "1")
+    if slot is not None:
+        lines = slot.holding(lines)
     name = file_name(table, timezone.localdate())
     return StreamingHttpResponse(
         lines,
@@ -248,6 +278,7 @@ def export_csv(request, table):
     )
 
 
+@public(answers="text")
 def csv_template(request, table):
     """A file to fill in: the columns import reads, and an example row (two for events,
     so that the links template has two events to link)."""
@@ -260,6 +291,7 @@ def csv_template(request, table):
     )
 
 
+@public(filters=EventFilter)
 def export_index(request):
     """The codebook: every column of the four files, and links that keep the filters."""
     filterset, _events = filter_events(request.GET)
@@ -271,5 +303,76 @@ def export_index(request):
     )
 
 
+@public(answers="json")
 def datapackage(request):
     return JsonResponse(data_package(), json_dumps_params={"indent": 2, "ensure_ascii": False})
+
+
+# The language switch and the health check: never cached, and only the switch sets a cookie.
+
+
+@public(extras=("language", "next"), answers="text", cache=False)
+def choose_language(request):
+    """Remember the reader's language in a cookie and go back to the page they were on.
+
+    A plain GET (the header's form works without JavaScript), so that public pages need
+    no CSRF token, no session and no cookie of their own, and can be cached for everyone.
+    """
+    code = request.GET.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(
+            _("language: choose one of %(codes)s.\n")
+            % {"codes": ", ".join(code for code, _name in settings.LANGUAGES)},
+            content_type="text/plain; charset=utf-8",
+        )
+    back = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    response = HttpResponseRedirect(back)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+def failing_parts():
+    """The parts of the service that do not answer: ``database``, ``cache``."""
+    failing = []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        logger.warning("Health check: the database did not answer", exc_info=True)
+        failing.append("database")
+    try:
+        cache.set("healthz", "ok", timeout=10)
+        if cache.get("healthz") != "ok":
+            raise RuntimeError("the cache did not keep a value")
+    except Exception:
+        logger.warning("Health check: the cache did not answer", exc_info=True)
+        failing.append("cache")
+    return failing
+
+
+@public(answers="text", cache=False)
+def healthz(request):
+    """200 when the database and the cache answer, 503 naming what does not; for load
+    balancers and monitors, never cached."""
+    failing = failing_parts()
+    text = "ok\n" if not failing else "failing: " + ", ".join(failing) + "\n"
+    response = HttpResponse(
+        text, status=503 if failing else 200, content_type="text/plain; charset=utf-8"
+    )
+    add_never_cache_headers(response)
+    return response

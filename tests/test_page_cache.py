@@ -1,0 +1,362 @@
+"""The page cache: one page per language, path and canonical query at each record version,
+shared by everyone because public pages carry nothing of their visitor, and never older
+than the record after any write path."""
+
+import logging
+import re
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import resolve
+from django.utils import translation
+
+from tests.conftest import RECORDS, proxied_client
+from tests.csvfiles import edit, export_all, import_texts
+from tests.factories import make_event, make_full_record, make_process, make_user
+from tests.test_public_pages import grow
+from tests.test_strict_params import public_patterns
+from tracker.imports.undo import revert_batch
+from tracker.models import Event, ImportBatch
+from tracker.seeds import load_seeds
+
+pytestmark = pytest.mark.django_db
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+def lang(response):
+    return re.search(r'<html lang="([^"]+)">', response.content.decode()).group(1)
+
+
+def translated(code, text):
+    with translation.override(code):
+        return translation.gettext(text)
+
+
+# One page per language, no cookie
+
+
+def test_the_same_url_answers_in_each_language_cold_then_warm_with_no_cookie(client):
+    make_event(title="Talks in Istanbul")
+    for code in LANGUAGES:
+        for state in ("miss", "hit"):
+            response = client.get("/events/", headers={"Accept-Language": code})
+            assert response.status_code == 200
+            assert response["X-Page-Cache"] == state, (code, state)
+            assert lang(response) == code
+            assert translated(code, "Apply filters") in response.content.decode()
+            assert "Set-Cookie" not in response.headers
+            assert not response.cookies
+            assert set(response["Vary"].split(", ")) >= {"Accept-Language", "Cookie"}
+    assert translated("uk", "Apply filters") != translated("ru", "Apply filters")
+
+
+def test_the_language_cookie_wins_over_the_browser_and_shares_that_languages_page(client):
+    make_event()
+    client.get("/", headers={"Accept-Language": "ru"})
+    reader = proxied_client()
+    reader.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    response = reader.get("/", headers={"Accept-Language": "uk"})
+    assert (lang(response), response["X-Page-Cache"]) == ("ru", "hit")
+    assert not response.cookies
+
+
+def test_the_language_switch_sets_the_cookie_and_goes_back_without_a_token(client):
+    make_event(slug="talks")
+    page = client.get("/events/?kind=summit").content.decode()
+    form = re.search(
+        r'<form class="language" action="([^"]+)" method="get">(.*?)</form>', page, re.S
+    )
+    assert form
+    assert "csrfmiddlewaretoken" not in form.group(2)
+    assert 'name="next" type="hidden" value="/events/?kind=summit"' in form.group(2)
+
+    response = client.get(form.group(1), {"language": "uk", "next": "/events/?kind=summit"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/events/?kind=summit"
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert (cookie.value, bool(cookie["secure"]), cookie["samesite"]) == ("uk", True, "Lax")
+    assert "no-store" in response["Cache-Control"]
+    assert lang(client.get("/events/?kind=summit")) == "uk"
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "where"),
+    [
+        ({"language": "fr", "next": "/"}, 400, None),
+        ({"language": "uk", "next": "https://evil.example/"}, 302, "/"),
+        ({"language": "uk", "next": "//evil.example/"}, 302, "/"),
+        ({"language": "uk"}, 302, "/"),
+    ],
+)
+def test_the_language_switch_refuses_unknown_languages_and_other_sites(
+    client, query, status, where
+):
+    response = client.get("/language/", query)
+    assert response.status_code == status
+    if where:
+        assert response["Location"] == where
+    else:
+        assert "language: choose one of en, uk, ru." in response.content.decode()
+
+
+def crawl(client, starts, *, per_pattern=3):
+    """Visit the site as a reader following links, from ``starts``; at most ``per_pattern``
+    pages of each URL pattern. Returns ``{url: response}``."""
+    seen, queue, per_name = {}, list(starts), {}
+    while queue:
+        url = queue.pop(0)
+        if url in seen or url.startswith(("/static/", "/admin/")):
+            continue
+        name = resolve(urlsplit(url).path).url_name
+        if per_name.get(name, 0) >= per_pattern:
+            continue
+        per_name[name] = per_name.get(name, 0) + 1
+        response = seen[url] = client.get(url)
+        if response.streaming:
+            response.content_bytes = b"".join(response.streaming_content)
+            continue
+        body = response.content.decode()
+        # Links, sitemap entries, and the endpoint a timeline's script asks for more.
+        pattern = r'href="([^"#]+)"|<loc>([^<]+)</loc>|"endpoint": ?"([^"]+)"'
+        for found in re.findall(pattern, body):
+            link = "".join(found).replace("&amp;", "&")
+            parts = urlsplit(link)
+            if parts.netloc in ("", "testserver"):
+                queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return seen
+
+
+def test_every_public_page_type_sets_no_cookie_cold_or_warm(load_record, client):
+    """Walks the site from the home page, the sitemap and the health check; every public
+    URL pattern must be reached (the language switch, whose point is its cookie, apart)."""
+    load_record("seeds")
+    for _visit in ("cold", "warm"):
+        pages = crawl(client, ["/", "/sitemap.xml", "/export/", "/healthz"])
+        for url, response in pages.items():
+            assert response.status_code == 200, url
+            assert not response.cookies, f"{url} sets {list(response.cookies)}"
+            assert "csrfmiddlewaretoken" not in getattr(response, "content", b"").decode(
+                errors="replace"
+            ), url
+    reached = {resolve(urlsplit(url).path).url_name for url in pages}
+    patterns = {p.name for _route, p in public_patterns()} - {"language"}
+    assert patterns - reached == set()
+
+
+def test_staff_get_fresh_pages_with_their_previews(client, admin_client_for):
+    make_event(slug="draft", title="Draft talks", status=Event.Status.DRAFT)
+    assert client.get("/events/draft/").status_code == 404
+    staff = admin_client_for(make_user("olena"))
+    for _ in range(2):
+        response = staff.get("/events/draft/")
+        assert (response.status_code, response["X-Page-Cache"]) == (200, "bypass")
+    assert proxied_client().get("/events/draft/").status_code == 404
+
+
+def test_one_page_per_canonical_query(client):
+    make_event(kind=Event.Kind.SUMMIT)
+    first = client.get("/events/?kind=summit&date_after=2025-5-1")
+    second = client.get("/events/?utm_source=mail&date_after=2025-05-01&kind=summit&q=")
+    other = client.get("/events/?kind=summit")
+    assert [r["X-Page-Cache"] for r in (first, second, other)] == ["miss", "hit", "miss"]
+    assert first.content == second.content
+
+
+def test_a_cached_page_costs_one_query(client, django_assert_num_queries):
+    make_full_record()
+    client.get("/")
+    with django_assert_num_queries(1):  # the record version
+        assert client.get("/")["X-Page-Cache"] == "hit"
+
+
+# One render per page at a time
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_write_one_request_renders_and_the_others_wait_for_it(caplog, settings):
+    settings.TRACKER_PAGE_WAIT_SECONDS = 60
+    make_full_record()
+    caplog.set_level(logging.DEBUG, logger="tracker.page_cache")
+    readers = 8
+    barrier = threading.Barrier(readers)
+
+    def read(_n):
+        try:
+            barrier.wait(timeout=30)
+            response = proxied_client().get("/")
+            return response.status_code, response["X-Page-Cache"], response.content
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(readers) as pool:
+        answers = list(pool.map(read, range(readers)))
+
+    renders = [r for r in caplog.records if r.getMessage().startswith("Rendering the page")]
+    assert len(renders) == 1
+    assert sorted(state for _status, state, _body in answers) == ["hit"] * 7 + ["miss"]
+    assert {(status, body) for status, _state, body in answers} == {(200, answers[0][2])}
+
+
+# Every write path shows at the next request
+
+
+def cached(client, url, *words):
+    """Ask for ``url`` twice, the second time from the cache; return its words."""
+    client.get(url)
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "hit"
+    return response.content.decode()
+
+
+def test_an_admin_save_shows_at_the_next_request(client, admin_client_for, admin_form_data):
+    record = make_full_record()
+    talks = record["talks"]
+    assert "Istanbul talks" in cached(client, talks.get_absolute_url())
+    assert "Istanbul talks" in cached(client, "/events/")
+
+    editor = admin_client_for(make_user("olena", is_superuser=True))
+    url = f"/admin/tracker/event/{talks.pk}/change/"
+    data = admin_form_data(editor.get(url)) | {"title": "Istanbul talks, second day"}
+    assert editor.post(url, data).status_code == 302
+
+    for page in (talks.get_absolute_url(), "/events/", "/"):
+        response = proxied_client().get(page)
+        assert response["X-Page-Cache"] == "miss", page
+        assert "Istanbul talks, second day" in response.content.decode(), page
+
+
+def test_a_publish_through_the_admin_shows_at_the_next_request(client, admin_client_for):
+    draft = make_event(slug="draft", title="Talks at the lake", status=Event.Status.DRAFT)
+    assert "Talks at the lake" not in cached(client, "/events/")
+    assert client.get("/events/draft/").status_code == 404
+
+    publisher = admin_client_for(make_user("root", is_superuser=True))
+    action = {"action": "publish", "_selected_action": [draft.pk]}
+    assert publisher.post("/admin/tracker/event/", action).status_code == 302
+
+    assert "Talks at the lake" in client.get("/events/").content.decode()
+    assert client.get("/events/draft/").status_code == 200
+
+
+def test_an_import_and_its_revert_show_at_the_next_request(client):
+    make_full_record()
+    files = export_all(client)
+    assert "Istanbul talks" in cached(client, "/events/istanbul-talks/")
+
+    def retitle(row):
+        if row["slug"] == "istanbul-talks":
+            row["title"] = "Istanbul talks (imported)"
+
+    report = import_texts({"events": edit(files["events"], retitle)}, user=make_user("root"))
+    assert "Istanbul talks (imported)" in client.get("/events/istanbul-talks/").content.decode()
+    assert "Istanbul talks (imported)" in cached(client, "/events/")
+
+    revert_batch(batch=ImportBatch.objects.get(pk=report.batch.pk), user=make_user("taras"))
+    for page in ("/events/istanbul-talks/", "/events/"):
+        body = client.get(page).content.decode()
+        assert "Istanbul talks (imported)" not in body, page
+        assert "Istanbul talks" in body, page
+
+
+def test_loading_changed_seeds_shows_at_the_next_request(client, tmp_path):
+    seeds = shutil.copytree(RECORDS["second_conflict"], tmp_path / "seeds")
+    load_seeds(directory=seeds)
+    page = "/events/2012-02-exploratory-talks-havana/"
+    assert "Secret exploratory talks" in cached(client, page)
+
+    events = Path(seeds) / "events" / "2012" / "colombia-farc-ep-talks-2012-2016.yaml"
+    text = events.read_text(encoding="utf-8")
+    events.write_text(
+        text.replace("title: Secret exploratory talks", "title: Exploratory talks", 1),
+        encoding="utf-8",
+    )
+    load_seeds(directory=seeds, update=True)
+
+    body = client.get(page).content.decode()
+    assert "Exploratory talks between" in body
+    assert "Secret exploratory talks" not in body
+
+
+# When the cache is down, pages still answer; the health check says so
+
+
+@pytest.fixture
+def closed_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def cache_down(settings, closed_port):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
+def test_the_health_check_answers_200_with_no_cookie_and_no_caching(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (200, b"ok\n")
+    assert "no-store" in response["Cache-Control"]
+    assert not response.cookies
+    assert "X-Page-Cache" not in response
+
+
+def test_the_health_check_answers_503_when_the_cache_does_not(client, cache_down):
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (503, b"failing: cache\n")
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_pages_answer_when_the_cache_does_not(client, cache_down):
+    make_event(title="Talks at the lake")
+    for _ in range(2):
+        response = client.get("/events/")
+        assert response.status_code == 200
+        assert "Talks at the lake" in response.content.decode()
+
+
+def test_process_pages_follow_their_events(client, admin_client_for):
+    process = make_process(slug="lake", title="Lake talks")
+    make_event(process=process, title="First round")
+    assert "First round" in cached(client, "/processes/lake/")
+    make_event(process=process, title="Second round")
+    assert "Second round" in client.get("/processes/lake/").content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/events/"])
+def test_home_and_the_event_list_run_at_most_eight_queries_uncached(
+    client, django_assert_max_num_queries, url
+):
+    grow(30)
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    assert (response.status_code, response["X-Page-Cache"]) == (200, "miss")
+
+
+def test_the_deploy_check_warns_when_workers_would_not_share_the_page_cache(settings):
+    from django.core import checks
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert "tracker.W003" in {m.id for m in checks.run_checks(include_deployment_checks=True)}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        }
+    }
+    assert "tracker.W003" not in {m.id for m in checks.run_checks(include_deployment_checks=True)}

@@ -1,0 +1,138 @@
+"""Rendered public pages, kept in Django's cache and never older than the record.
+
+A page is keyed by the record-wide version (``RecordVersion.current()``, moved by every
+write path, read from the database on every request), the active language, the scheme,
+host and path, and the canonical query (``tracker.params``); nothing from cookies. A
+write therefore changes the key of every page at once, on every worker and every app
+server: nothing is invalidated by hand, and nothing can be stale.
+
+Only 200 answers without cookies are kept. After a write, the first request for a page
+renders it while holding a short lock (``cache.add``); requests for the same page in the
+meantime wait for that render (up to ``TRACKER_PAGE_WAIT_SECONDS``) instead of all
+rendering it at once, then render it themselves if it never comes. A cache that does not
+answer is logged and the page is rendered without it: a page is never refused because
+the cache is down.
+"""
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.translation import get_language
+
+from .models import RecordVersion
+
+logger = logging.getLogger(__name__)
+
+HEADER = "X-Page-Cache"
+POLL_SECONDS = 0.05
+#: Headers that belong to one answer rather than to the page (the middleware sets them).
+NOT_KEPT = {"set-cookie", "vary", "date", "content-language"}
+
+
+def page_key(request, query):
+    """The cache key of this request's page, read with one query (the record version)."""
+    number, changed_at = RecordVersion.current()
+    parts = [
+        str(number),
+        changed_at.isoformat() if changed_at else "-",
+        get_language() or "",
+        request.scheme,
+        request.get_host(),
+        request.path,
+        query.urlencode(),
+    ]
+    return "page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def keepable(response):
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "private" not in response.get("Cache-Control", "")
+        and "no-store" not in response.get("Cache-Control", "")
+    )
+
+
+def stored(response):
+    headers = [(k, v) for k, v in response.items() if k.lower() not in NOT_KEPT]
+    return {"status": response.status_code, "headers": headers, "content": response.content}
+
+
+def restored(entry):
+    response = HttpResponse(entry["content"], status=entry["status"])
+    for name, value in entry["headers"]:
+        response[name] = value
+    return response
+
+
+class PageCache:
+    """Cache calls that log and give up instead of failing the request."""
+
+    def __init__(self):
+        self.working = True
+
+    def call(self, method, *args, default=None, **kwargs):
+        if not self.working:
+            return default
+        try:
+            return getattr(cache, method)(*args, **kwargs)
+        except Exception:  # a cache server down or unreachable: serve without it
+            logger.warning("The page cache did not answer (%s)", method, exc_info=True)
+            self.working = False
+            return default
+
+
+def serve(request, query, render):
+    """The page for ``request``: from the cache, or rendered by ``render()`` (one render
+    per key at a time) and kept when it may be."""
+    key = page_key(request, query)
+    pages = PageCache()
+    entry = pages.call("get", key)
+    if entry is not None:
+        return marked(restored(entry), "hit")
+    lock = key + ":render"
+    if pages.call("add", lock, 1, timeout=settings.TRACKER_PAGE_LOCK_SECONDS, default=True):
+        try:
+            entry = pages.call("get", key)  # kept by a render that ended since we looked
+            if entry is not None:
+                return marked(restored(entry), "hit")
+            return render_and_keep(pages, key, render)
+        finally:
+            pages.call("delete", lock)
+    entry = wait_for(pages, key, lock)
+    if entry is not None:
+        return marked(restored(entry), "hit")
+    return render_and_keep(pages, key, render)
+
+
+def wait_for(pages, key, lock):
+    """Wait for another request's render of ``key``; None if it ends without a page."""
+    deadline = time.monotonic() + settings.TRACKER_PAGE_WAIT_SECONDS
+    while time.monotonic() < deadline and pages.working:
+        time.sleep(POLL_SECONDS)
+        entry = pages.call("get", key)
+        if entry is not None:
+            return entry
+        if not pages.call("has_key", lock, default=False):
+            return pages.call("get", key)
+    return None
+
+
+def render_and_keep(pages, key, render):
+    logger.debug("Rendering the page for %s", key)
+    response = render()
+    if hasattr(response, "render") and callable(response.render):
+        response = response.render()
+    if keepable(response):
+        pages.call("set", key, stored(response), timeout=settings.TRACKER_PAGE_CACHE_SECONDS)
+    return marked(response, "miss")
+
+
+def marked(response, how):
+    response[HEADER] = how
+    return response

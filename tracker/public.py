@@ -1,0 +1,109 @@
+"""What every public page declares, and what that declaration buys it.
+
+``@public(filters=EventFilter, extras=("page",))`` on a view says which query parameters
+it takes (``tracker.params``) and how it answers a problem (``answers``: an HTML page,
+JSON, or plain text for CSV and feeds). Every public URL declares itself so (a test
+walks the URL resolver), and in return:
+
+- a request with an unknown, bracketed or repeated parameter is answered 400, naming it;
+- the view sees the canonical query: tracking parameters dropped, filters in one form;
+- ``HEAD`` on a page with filters validates them and answers without a row query;
+- anonymous ``GET`` and ``HEAD`` are answered from the page cache (``cache=True``,
+  ``tracker.page_cache``); logged-in staff always get a fresh page (they see previews).
+
+Public pages answer ``GET`` and ``HEAD`` only.
+"""
+
+from functools import wraps
+
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from . import page_cache
+from .params import Parameters
+
+CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+    "text": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def problem_lines(problems):
+    return "\n".join(f"{name}: {message}" for name, message in problems)
+
+
+def refuse(request, problems, answers, parameters):
+    """The 400 answer naming every problem, in the page's own format."""
+    if answers == "html":
+        context = {
+            "problems": problems,
+            "without": parameters.canonical(_kept(request.GET, problems)),
+        }
+        return render(request, "tracker/bad_query.html", context, status=400)
+    if answers == "json":
+        return JsonResponse({"errors": problem_lines(problems)}, status=400)
+    intro = (
+        _("The filters could not be understood; no CSV was written.")
+        if answers == "csv"
+        else _("The query could not be understood.")
+    )
+    return HttpResponse(
+        f"{intro}\n{problem_lines(problems)}\n", status=400, content_type=CONTENT_TYPES["text"]
+    )
+
+
+def _kept(query, problems):
+    """``query`` without the parameters that have problems."""
+    kept = query.copy()
+    for name, _message in problems:
+        kept.pop(name, None)
+    return kept
+
+
+def public(*, filters=None, extras=(), answers="html", cache=True):
+    """Declare a view public: see the module's docstring."""
+    parameters = Parameters(filters=filters, extras=tuple(extras))
+
+    def decorate(view):
+        @wraps(view)
+        def public_view(request, *args, **kwargs):
+            if request.method not in ("GET", "HEAD"):
+                return HttpResponseNotAllowed(["GET", "HEAD"])
+            problems = parameters.problems(request.GET)
+            if problems:
+                return refuse(request, problems, answers, parameters)
+            valid, query = canonical_query(request, parameters)
+            request.GET = query
+            request.META["QUERY_STRING"] = query.urlencode()
+            if request.method == "HEAD" and filters is not None:
+                status = 200 if valid else 400
+                return HttpResponse(status=status, content_type=CONTENT_TYPES[answers])
+            if not cache:
+                return view(request, *args, **kwargs)
+            if request.user.is_authenticated:
+                response = page_cache.marked(view(request, *args, **kwargs), "bypass")
+            else:
+                response = page_cache.serve(request, query, lambda: view(request, *args, **kwargs))
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+            return response
+
+        public_view.public = parameters
+        public_view.cached = cache
+        return public_view
+
+    return decorate
+
+
+def canonical_query(request, parameters):
+    """``(filters valid, canonical query)``; filter values are written back only when
+    the FilterSet accepts them (an invalid query is answered 400 by the view)."""
+    if parameters.filters is None:
+        return True, parameters.canonical(request.GET)
+    form = parameters.filters(request.GET).form
+    if not form.is_valid():
+        return False, parameters.canonical(request.GET)
+    return True, parameters.canonical(request.GET, form.cleaned_data)
