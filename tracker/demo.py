@@ -30,7 +30,7 @@ from .models import (
     RecordVersion,
     Source,
 )
-from .models.bulk import create_with_history
+from .models.bulk import insert_with_history, reset_sequences
 
 #: The conflicts that mark a record as demo (the processes' ``conflict``).
 DEMO_CONFLICT_NAMES = (
@@ -86,7 +86,7 @@ PLACES = [
     ("Nicosia", "CY"),
     ("Wien", "AT"),
 ]
-WORDS = (
+CORPUS = (
     "delegations met for talks on prisoner exchanges ceasefire lines humanitarian corridors "
     "and the return of displaced families; mediators proposed a joint commission while "
     "observers reported shelling near the front. переговори делегацій щодо обміну "
@@ -94,7 +94,8 @@ WORDS = (
     "ανταλλαγή αιχμαλώτων και μια κοινή επιτροπή. اتفق الطرفان على تبادل الأسرى ووقف "
     "إطلاق النار في المنطقة. the parties agreed to meet again within a month, and a "
     "follow-up round was announced for the autumn; disputed figures remain unverified."
-).split()
+)
+WORDS = CORPUS.split()
 
 
 class DemoRefused(Exception):
@@ -139,18 +140,24 @@ def snap_to_precision(day, precision):
 
 
 def with_derived_fields(events):
-    """Fill in what an event derives from its other fields, before it is bulk-inserted.
+    """Fill in what event rows (dicts of field values) derive from their other fields,
+    before they are inserted.
 
     The one place for it: dates are stored as their precision says (month: the 1st; year:
     1 January); fields derived from an event's own text or dates go here too.
     """
     for event in events:
-        event.start_date = snap_to_precision(event.start_date, event.date_precision)
-        if event.end_date:
-            event.end_date = snap_to_precision(event.end_date, event.date_precision)
-            if event.end_date <= event.start_date:
-                event.end_date = None
+        precision = event["date_precision"]
+        event["start_date"] = snap_to_precision(event["start_date"], precision)
+        if event["end_date"]:
+            event["end_date"] = snap_to_precision(event["end_date"], precision)
+            if event["end_date"] <= event["start_date"]:
+                event["end_date"] = None
     return events
+
+
+#: The event fields :func:`with_derived_fields` leaves as Python values.
+EVENT_PREPARED = ["start_date", "end_date", "published_at"]
 
 
 class Text:
@@ -191,90 +198,66 @@ def _name(rng, n):
     return f"{rng.choice(given)} {rng.choice(family)}"
 
 
-def _actors(rng, counts, text):
+def _write(model, rows, prepared=()):
+    return insert_with_history(model, rows, reason=REASON, prepared=prepared)
+
+
+def _processes(rng, counts, text):
+    conflicts = demo_conflicts(rng)
+    statuses = [s for s, _label in Process.Status.choices]
+    rows = [
+        {
+            "title": f"Demo track {n + 1}: {text((20, 60))}",
+            "slug": f"demo-process-{n + 1}",
+            "conflict": conflicts[n % len(conflicts)],
+            "description": text(LENGTHS["summary"]),
+            "start_date": datetime.date(1990 + rng.randrange(25), 1 + rng.randrange(12), 1),
+            "status": rng.choice(statuses),
+            "position": n + 1,
+        }
+        for n in range(counts["processes"])
+    ]
+    ids = _write(Process, [dict(row) for row in rows], prepared=["start_date"])
+    return [(pk, row["start_date"]) for pk, row in zip(ids, rows, strict=True)]
+
+
+def _actors(rng, counts):
+    """Parties' ids, and people as ``(id, party id)``."""
     kinds = [k for k, _label in Party.Kind.choices]
     parties = []
     for n in range(counts["parties"]):
         kind = Party.Kind.STATE if n % 3 == 0 else kinds[n % len(kinds)]
         place, country = PLACES[n % len(PLACES)]
         parties.append(
-            Party(
-                name=f"{_name(rng, n).split()[1]} {place} {n + 1}",
-                slug=f"demo-party-{n + 1}",
-                kind=kind,
-                country=country if kind == Party.Kind.STATE or n % 2 else "",
-            )
+            {
+                "name": f"{_name(rng, n).split()[-1]} {place} {n + 1}",
+                "slug": f"demo-party-{n + 1}",
+                "kind": kind,
+                "country": country if kind == Party.Kind.STATE or n % 2 else "",
+            }
         )
-    parties = create_with_history(Party, parties, by=None, reason=REASON)
-    people = create_with_history(
-        Person,
-        (
-            Person(name=_name(rng, n), slug=f"demo-person-{n + 1}", party=rng.choice(parties))
-            for n in range(counts["people"])
-        ),
-        by=None,
-        reason=REASON,
-    )
-    return parties, people
-
-
-def _processes(rng, counts, text):
-    conflicts = demo_conflicts(rng)
-    processes = []
-    for n in range(counts["processes"]):
-        first = datetime.date(1990 + rng.randrange(25), 1 + rng.randrange(12), 1)
-        processes.append(
-            Process(
-                title=f"Demo track {n + 1}: {text((20, 60))}",
-                slug=f"demo-process-{n + 1}",
-                conflict=conflicts[n % len(conflicts)],
-                description=text(LENGTHS["summary"]),
-                start_date=first,
-                status=rng.choice([s for s, _label in Process.Status.choices]),
-                position=n + 1,
-            )
-        )
-    return create_with_history(Process, processes, by=None, reason=REASON)
+    party_ids = list(_write(Party, parties))
+    people = [
+        {"name": _name(rng, n), "slug": f"demo-person-{n + 1}", "party_id": rng.choice(party_ids)}
+        for n in range(counts["people"])
+    ]
+    ids = _write(Person, people)
+    return party_ids, [(pk, row["party_id"]) for pk, row in zip(ids, people, strict=True)]
 
 
 def _sources(rng, counts, text):
     publishers = ["Reuters", "Укрінформ", "Καθημερινή", "الجزيرة", "AFP", "TASS", "El País"]
-    return create_with_history(
-        Source,
-        (
-            Source(
-                url=f"https://demo.example.org/sources/{n + 1}",
-                title=text(LENGTHS["title"]),
-                publisher=publishers[n % len(publishers)],
-                published_on=datetime.date(1995, 1, 1) + datetime.timedelta(days=n % 11_000),
-            )
-            for n in range(counts["sources"])
-        ),
-        by=None,
-        reason=REASON,
-    )
-
-
-def _event(rng, n, process, text, draft, now):
-    precision = rng.choice(PRECISIONS)
-    start = process.start_date + datetime.timedelta(days=rng.randrange(3_650))
-    spans = rng.random() < 0.15
-    end = start + datetime.timedelta(days=rng.randint(1, 40 if precision != "day" else 6))
-    place, country = rng.choice(PLACES)
-    return Event(
-        process=process,
-        kind=rng.choice(KINDS),
-        title=text(LENGTHS["title"]),
-        slug=f"demo-{n + 1}",
-        start_date=start,
-        end_date=end if spans or precision == Event.Precision.YEAR and n % 4 == 0 else None,
-        date_precision=precision,
-        city=place,
-        country=country,
-        summary=text(LENGTHS["summary"]),
-        status=Event.Status.DRAFT if draft else Event.Status.PUBLISHED,
-        published_at=None if draft else now,
-    )
+    first = datetime.date(1995, 1, 1)
+    rows = [
+        {
+            "url": f"https://demo.example.org/sources/{n + 1}",
+            "title": text(LENGTHS["title"]),
+            "publisher": publishers[n % len(publishers)],
+            "published_on": first + datetime.timedelta(days=n % 11_000),
+        }
+        for n in range(counts["sources"])
+    ]
+    return list(_write(Source, rows, prepared=["published_on"]))
 
 
 KINDS = [k for k, _label in Event.Kind.choices]
@@ -283,38 +266,61 @@ OUTCOME_KINDS = [k for k, _label in Outcome.Kind.choices]
 OUTCOME_STATUSES = [s for s, _label in Outcome.Status.choices]
 
 
-def _parts(rng, events, people, sources, text):
+def _event(rng, n, process, text, draft, now):
+    process_id, first = process
+    precision = rng.choice(PRECISIONS)
+    start = first + datetime.timedelta(days=rng.randrange(3_650))
+    spans = rng.random() < 0.15 or (precision == Event.Precision.YEAR and n % 4 == 0)
+    end = start + datetime.timedelta(days=rng.randint(1, 6 if precision == "day" else 400))
+    place, country = rng.choice(PLACES)
+    return {
+        "process_id": process_id,
+        "kind": rng.choice(KINDS),
+        "title": text(LENGTHS["title"]),
+        "slug": f"demo-{n + 1}",
+        "start_date": start,
+        "end_date": end if spans else None,
+        "date_precision": precision,
+        "city": place,
+        "country": country,
+        "summary": text(LENGTHS["summary"]),
+        "status": Event.Status.DRAFT if draft else Event.Status.PUBLISHED,
+        "published_at": None if draft else now,
+    }
+
+
+def _parts(rng, event_ids, people, sources, text):
     participations, outcomes, citations = [], [], []
-    for event in events:
-        for position, person in enumerate(rng.sample(people, rng.randint(2, 6)), 1):
+    for event_id in event_ids:
+        for position, (person, party) in enumerate(rng.sample(people, rng.randint(2, 6)), 1):
             role = rng.choice(ROLES)
-            neutral = role in Participation.NEUTRAL_ROLES
             participations.append(
-                Participation(
-                    event_id=event.pk,
-                    person=person,
-                    party_id=person.party_id,
-                    role=role,
-                    side_id=None if neutral else person.party_id,
-                    position=position,
-                )
+                {
+                    "event_id": event_id,
+                    "person_id": person,
+                    "party_id": party,
+                    "role": role,
+                    "side_id": None if role in Participation.NEUTRAL_ROLES else party,
+                    "position": position,
+                }
             )
         outcomes += [
-            Outcome(
-                event_id=event.pk,
-                position=position,
-                kind=rng.choice(OUTCOME_KINDS),
-                status=rng.choice(OUTCOME_STATUSES),
-                description=text(LENGTHS["outcome"]),
-            )
+            {
+                "event_id": event_id,
+                "position": position,
+                "kind": rng.choice(OUTCOME_KINDS),
+                "status": rng.choice(OUTCOME_STATUSES),
+                "description": text(LENGTHS["outcome"]),
+            }
             for position in range(1, rng.randint(0, 3) + 1)
         ]
         citations += [
-            Citation(event_id=event.pk, source=source, position=position)
+            {"event_id": event_id, "source_id": source, "position": position}
             for position, source in enumerate(rng.sample(sources, rng.randint(1, 2)), 1)
         ]
-    for model, rows in ((Participation, participations), (Outcome, outcomes), (Citation, citations)):
-        create_with_history(model, rows, by=None, reason=REASON)
+    _write(Participation, participations)
+    _write(Outcome, outcomes)
+    _write(Citation, citations)
 
 
 def generate_demo(*, events, seed=2025, force=None, out=print):
@@ -333,7 +339,7 @@ def generate_demo(*, events, seed=2025, force=None, out=print):
     with transaction.atomic():
         RecordVersion.queue_write()
         processes = _processes(rng, counts, text)
-        parties, people = _actors(rng, counts, text)
+        _parties, people = _actors(rng, counts)
         sources = _sources(rng, counts, text)
     out(f"  processes, parties, people and sources written ({time.perf_counter() - began:.1f} s)")
     drafts = set(rng.sample(range(events), round(events * DRAFT_SHARE)))
@@ -343,14 +349,13 @@ def generate_demo(*, events, seed=2025, force=None, out=print):
         with transaction.atomic():
             RecordVersion.queue_write()
             rows = [_event(rng, n, rng.choice(processes), text, n in drafts, now) for n in chunk]
-            written = create_with_history(
-                Event, with_derived_fields(rows), by=None, reason=REASON
-            )
-            _parts(rng, written, people, sources, text)
+            ids = _write(Event, with_derived_fields(rows), prepared=EVENT_PREPARED)
+            _parts(rng, ids, people, sources, text)
         out(
             f"  events {chunk[-1] + 1:,} of {events:,} written with their parts"
             f" ({time.perf_counter() - began:.1f} s)"
         )
+    reset_sequences([Process, Party, Person, Source, Event, Participation, Outcome, Citation])
     out(optimise_database())
     out(f"Done in {time.perf_counter() - began:.1f} s.")
     return counts
