@@ -47,7 +47,7 @@ SELECT
       LEFT JOIN tracker_party side ON side.id = pa.side_id
       WHERE pa.event_id = e.id
       ORDER BY pa.position, pa.id
-    )
+    ) AS parts
   ) AS participants,
   (
     SELECT group_concat(line, char(10)) FROM (
@@ -55,7 +55,7 @@ SELECT
       FROM tracker_outcome o
       WHERE o.event_id = e.id
       ORDER BY o.position, o.id
-    )
+    ) AS parts
   ) AS outcomes,
   (
     SELECT group_concat(line, char(10)) FROM (
@@ -73,7 +73,7 @@ SELECT
       JOIN tracker_source s ON s.id = c.source_id
       WHERE c.event_id = e.id
       ORDER BY c.position, c.id
-    )
+    ) AS parts
   ) AS sources
 FROM tracker_event e
 JOIN tracker_process p ON p.id = e.process_id

@@ -13,14 +13,14 @@ SELECT
       SELECT party.name || ' [' || party.slug || ']' AS line
       FROM tracker_outcome_agreed_by a JOIN tracker_party party ON party.id = a.party_id
       WHERE a.outcome_id = o.id ORDER BY party.name
-    )
+    ) AS parts
   ) AS agreed_by,
   (
     SELECT group_concat(line, char(10)) FROM (
       SELECT party.name || ' [' || party.slug || ']' AS line
       FROM tracker_outcome_rejected_by r JOIN tracker_party party ON party.id = r.party_id
       WHERE r.outcome_id = o.id ORDER BY party.name
-    )
+    ) AS parts
   ) AS rejected_by,
   (
     SELECT group_concat(slug, '; ') FROM (
@@ -28,7 +28,7 @@ SELECT
       FROM tracker_implementation i JOIN tracker_event later ON later.id = i.event_id
       WHERE i.outcome_id = o.id AND i.extent = 'full' AND later.status = 'published'
       ORDER BY later.start_date, later.id
-    )
+    ) AS parts
   ) AS carried_out_by,
   (
     SELECT group_concat(slug, '; ') FROM (
@@ -36,7 +36,7 @@ SELECT
       FROM tracker_implementation i JOIN tracker_event later ON later.id = i.event_id
       WHERE i.outcome_id = o.id AND i.extent = 'partial' AND later.status = 'published'
       ORDER BY later.start_date, later.id
-    )
+    ) AS parts
   ) AS carried_out_in_part_by
 FROM tracker_outcome o
 JOIN tracker_event e ON e.id = o.event_id
