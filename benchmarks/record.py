@@ -25,6 +25,8 @@ def setup_django(*, database_name=None):
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-not-a-secret")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
     os.environ.setdefault("TRACKER_BASE_URL", "https://testserver")
+    # SQLite unless DATABASE_URL names another server; only a throwaway copy is written.
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'db.sqlite3'}")
     import django
 
     django.setup()
@@ -37,8 +39,8 @@ def setup_django(*, database_name=None):
 @contextlib.contextmanager
 def demo_database(*, events, seed=2025, out=print):
     """A throwaway database (on disk, so that other processes can open it) holding a demo
-    record of ``events`` events, measured as in production: debug off, static files
-    served by whitenoise from where they lie. Yields the database's name."""
+    record of ``events`` events, measured as in production (debug off) but without TLS,
+    static files served by whitenoise from where they lie. Yields the database's name."""
     from django.conf import settings
     from django.db import connection
     from django.test.utils import (
@@ -63,7 +65,12 @@ def demo_database(*, events, seed=2025, out=print):
     with (
         folder,
         override_settings(
-            STORAGES=unhashed, WHITENOISE_USE_FINDERS=True, WHITENOISE_AUTOREFRESH=True
+            STORAGES=unhashed,
+            WHITENOISE_USE_FINDERS=True,
+            WHITENOISE_AUTOREFRESH=True,
+            # The browser reaches a plain-http live server, with no TLS proxy in front.
+            SECURE_SSL_REDIRECT=False,
+            SECURE_HSTS_SECONDS=0,
         ),
     ):
         setup_test_environment(debug=False)
