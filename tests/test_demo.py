@@ -17,6 +17,7 @@ from tracker.demo import DEMO_CONFLICT_NAMES, LENGTHS, demo_events
 from tracker.models import (
     Citation,
     Event,
+    EventLink,
     Outcome,
     Participation,
     Party,
@@ -59,6 +60,7 @@ def test_generate_demo_writes_a_record_at_the_seeds_shape():
     assert per_event(Participation) <= set(range(2, 7))
     assert per_event(Outcome) == set(range(0, 4))
     assert per_event(Citation) == {1, 2}
+    assert 30 <= EventLink.objects.count() <= 90  # one event in five, about
     assert Event.objects.filter(status=Event.Status.DRAFT).count() == 15  # 5%
     assert not Event.objects.published().filter(published_at__isnull=True).exists()
 
@@ -84,7 +86,17 @@ def test_generate_demo_writes_a_record_at_the_seeds_shape():
 
     assert "events 300 of 300 written" in output
     # Rows written without model instances still pass the models' own validation.
-    for model in (Process, Party, Person, Source, Event, Participation, Outcome, Citation):
+    for model in (
+        Process,
+        Party,
+        Person,
+        Source,
+        Event,
+        Participation,
+        Outcome,
+        Citation,
+        EventLink,
+    ):
         for row in model.objects.order_by("?")[:20]:
             row.full_clean()
     # Every row written with its bookkeeping: history, and the record-wide version moved.

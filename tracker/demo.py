@@ -3,9 +3,10 @@ benchmarks (``manage.py generate_demo``, ``benchmarks/``).
 
 The shape follows the seeds, scaled by the number of events N: at least three conflicts,
 N/200 processes, N/30 parties, N/3 people and N/5 sources; 2–6 participations, 0–3
-outcomes and 1–2 citations per event; titles, summaries and outcome descriptions as long
-as the seeds' (:data:`LENGTHS`, checked against ``seeds/`` by a test); 5% drafts; dates
-of all three precisions, some spanning several days; names in several scripts.
+outcomes and 1–2 citations per event, one event in five linked to an earlier one;
+titles, summaries and outcome descriptions as long as the seeds' (:data:`LENGTHS`,
+checked against ``seeds/`` by a test); 5% drafts; dates of all three precisions, some
+spanning several days; names in several scripts.
 
 Every row is written in bulk with the bookkeeping of :mod:`tracker.models.bulk` (history
 rows, versions, one move of the record-wide version per batch). Demo records belong to
@@ -22,6 +23,7 @@ from django.db import connection, transaction
 from .models import (
     Citation,
     Event,
+    EventLink,
     Outcome,
     Participation,
     Party,
@@ -264,6 +266,9 @@ KINDS = [k for k, _label in Event.Kind.choices]
 ROLES = [r for r, _label in Participation.Role.choices]
 OUTCOME_KINDS = [k for k, _label in Outcome.Kind.choices]
 OUTCOME_STATUSES = [s for s, _label in Outcome.Status.choices]
+RELATIONS = [r for r, _label in EventLink.Relation.choices]
+#: Share of events linked to an earlier one.
+LINK_SHARE = 0.2
 
 
 def _event(rng, n, process, text, draft, now):
@@ -290,8 +295,16 @@ def _event(rng, n, process, text, draft, now):
 
 
 def _parts(rng, event_ids, people, sources, text):
-    participations, outcomes, citations = [], [], []
-    for event_id in event_ids:
+    participations, outcomes, citations, links = [], [], [], []
+    for n, event_id in enumerate(event_ids):
+        if n and rng.random() < LINK_SHARE:
+            links.append(
+                {
+                    "from_event_id": event_id,
+                    "relation": rng.choice(RELATIONS),
+                    "to_event_id": event_ids[rng.randrange(n)],
+                }
+            )
         for position, (person, party) in enumerate(rng.sample(people, rng.randint(2, 6)), 1):
             role = rng.choice(ROLES)
             participations.append(
@@ -321,6 +334,7 @@ def _parts(rng, event_ids, people, sources, text):
     _write(Participation, participations)
     _write(Outcome, outcomes)
     _write(Citation, citations)
+    _write(EventLink, links)
 
 
 def generate_demo(*, events, seed=2025, force=None, out=print):
@@ -355,7 +369,9 @@ def generate_demo(*, events, seed=2025, force=None, out=print):
             f"  events {chunk[-1] + 1:,} of {events:,} written with their parts"
             f" ({time.perf_counter() - began:.1f} s)"
         )
-    reset_sequences([Process, Party, Person, Source, Event, Participation, Outcome, Citation])
+    reset_sequences(
+        [Process, Party, Person, Source, Event, Participation, Outcome, Citation, EventLink]
+    )
     out(optimise_database())
     out(f"Done in {time.perf_counter() - began:.1f} s.")
     return counts
