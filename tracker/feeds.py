@@ -4,6 +4,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import linebreaks
 from django.utils.translation import gettext_lazy as _
 
+from .dates import event_date
 from .models import Event
 
 
@@ -23,7 +24,7 @@ class PublishedEventsFeed(Feed):
         )
 
     def item_title(self, item):
-        return f"{item.start_date.isoformat()}: {item.title}"
+        return f"{event_date(item)}: {item.title}"
 
     def item_description(self, item):
         # Atom carries the summary as HTML: escape what the editor typed.

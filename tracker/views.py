@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Q
 from django.http import (
     Http404,
     HttpResponse,
@@ -74,7 +74,7 @@ def home(request):
     events = Event.objects.published()
     context = {
         "timeline": timeline_context(events, query={}),
-        "latest": events.select_related("process").order_by("-start_date", "-pk")[:6],
+        "latest": events.select_related("process").chronological().reverse()[:6],
         "summary": events.summary(),
     }
     return render(request, "tracker/home.html", context)
@@ -127,12 +127,11 @@ def event_detail(request, slug):
     preview = request.user.is_staff
     event = get_object_or_404(visible_events(request).for_detail(include_drafts=preview), slug=slug)
     neighbours = visible_events(request).filter(process=event.process).exclude(pk=event.pk)
-    before = Q(start_date__lt=event.start_date) | Q(start_date=event.start_date, pk__lt=event.pk)
     context = {
         "event": event,
         "sides": participants_by_side(event.participations.all()),
-        "previous": neighbours.filter(before).order_by("-start_date", "-pk").first(),
-        "next": neighbours.exclude(before).order_by("start_date", "pk").first(),
+        "previous": neighbours.before(event).reverse().first(),
+        "next": neighbours.after(event).first(),
     }
     return render(request, "tracker/event_detail.html", context)
 
@@ -167,25 +166,7 @@ def process_detail(request, slug):
         .annotate(events=Count("event", distinct=True))
         .order_by("-events", "person__name", "party__name")
     )
-    agreements = list(
-        Outcome.objects.filter(event__in=events)
-        .agreements()
-        .annotate(
-            carried_out_on=Min(
-                "implementations__event__start_date",
-                filter=Q(implementations__event__in=Event.objects.published()),
-            )
-        )
-        .values(
-            "description",
-            "status",
-            "carried_out_on",
-            agreed_on=F("event__start_date"),
-            event_title=F("event__title"),
-            event_slug=F("event__slug"),
-        )
-        .order_by("agreed_on", "pk")
-    )
+    agreements = Outcome.objects.follow_through(events)
     context = {
         "process": process,
         "timeline": timeline_context(events, query={"process": process.slug}),

@@ -7,7 +7,10 @@ Three rules live here, once each:
   :meth:`RecordQuerySet.record_change` for rows changed in bulk or through their parts);
 - the record-wide :class:`RecordVersion` moves on with every write, so that caches and
   API validators built on it are never stale;
-- an event's first publication is stamped once (:meth:`Event.publish`).
+- an event's first publication is stamped once (:meth:`Event.publish`);
+- what a record derives from its rows (an event's sort date and search text, which
+  follow a person's or party's rename) is refreshed by :meth:`Record.after_change`,
+  called by every write path.
 """
 
 from django.conf import settings
@@ -149,6 +152,20 @@ class Record(models.Model):
         self.updated_at = timezone.now()
         self._change_reason = str(reason)
 
+    def save(self, *args, **kwargs):
+        """Saves keep the derived fields: :meth:`prepare_write` before, :meth:`after_change`
+        after (inside the caller's transaction)."""
+        self.prepare_write()
+        super().save(*args, **kwargs)
+        type(self).after_change([self.pk])
+
+    def prepare_write(self):
+        """Hook for what a row derives from its own fields before it is written (nothing
+        here); the bulk writers (``tracker.models.bulk``) call it too."""
+
     @classmethod
     def after_change(cls, ids):
-        """Hook for what a model derives from its rows after they change (nothing here)."""
+        """Hook for what a model derives from its rows after they change (nothing here).
+
+        Every write path calls it: single saves, :meth:`RecordQuerySet.record_change` and
+        the bulk writers."""

@@ -94,9 +94,12 @@ def create_with_history(model, objs, *, by, reason, many_to_many=None):
     if _is_record(model):
         for obj in objs:
             obj.stamp_change(by=by, reason=reason)
+            obj.prepare_write()
     created = model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
     _set_many_to_many(model, many_to_many or {})
     _history(model, created, update=False, by=by, reason=reason, when=when)
+    if _is_record(model):
+        model.after_change([obj.pk for obj in created])
     RecordVersion.bump()
     return created
 
@@ -117,6 +120,8 @@ def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
         model.objects.bulk_update(objs, fields, batch_size=BATCH_SIZE)
     _set_many_to_many(model, many_to_many or {})
     _history(model, objs, update=True, by=by, reason=reason, when=when)
+    if _is_record(model):
+        model.after_change([obj.pk for obj in objs])
     RecordVersion.bump()
 
 
