@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count
 from django.http import (
     Http404,
     HttpResponse,

@@ -125,6 +125,13 @@ class Record(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        """Saves keep the derived fields: :meth:`prepare_write` before, :meth:`after_change`
+        after (inside the caller's transaction)."""
+        self.prepare_write()
+        super().save(*args, **kwargs)
+        type(self).after_change([self.pk])
+
     @property
     def edited_by_person(self):
         """True once someone has saved the record by hand since it was loaded from the seeds."""
@@ -151,13 +158,6 @@ class Record(models.Model):
         self.changed_by = by
         self.updated_at = timezone.now()
         self._change_reason = str(reason)
-
-    def save(self, *args, **kwargs):
-        """Saves keep the derived fields: :meth:`prepare_write` before, :meth:`after_change`
-        after (inside the caller's transaction)."""
-        self.prepare_write()
-        super().save(*args, **kwargs)
-        type(self).after_change([self.pk])
 
     def prepare_write(self):
         """Hook for what a row derives from its own fields before it is written (nothing
