@@ -149,7 +149,7 @@ def shown_event(year, month, precision, **fields):
         kind=Event.Kind.ROUND_OF_TALKS,
         title=f"Talks of {year}-{month:02d} ({precision})",
         slug=fields.pop("slug", f"talks-{year}-{month}-{precision}"),
-        start_date=datetime.date(year, month, 1),
+        start_date=datetime.date(year, month if precision == Event.Precision.MONTH else 1, 1),
         date_precision=precision,
         status=Event.Status.PUBLISHED,
         published_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .models import Event, Outcome, Participation, Party, Person, Process
+from .text import search_key
 from .widgets import LongSelect
 
 MAX_SEARCH_LENGTH = 200
@@ -136,21 +137,10 @@ class EventFilter(django_filters.FilterSet):
         return queryset  # applied together in filter_queryset
 
     def search(self, queryset, name, value):
-        words = value.split()
-        for word in words:
-            by_participant = Participation.objects.filter(
-                Q(person__name__icontains=word)
-                | Q(party__name__icontains=word)
-                | Q(title__icontains=word)
-            ).values("event_id")
-            queryset = queryset.filter(
-                Q(title__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(venue__icontains=word)
-                | Q(city__icontains=word)
-                | Q(region__icontains=word)
-                | Q(pk__in=by_participant)
-            )
+        """Every word, normalised as the stored ``search_text`` is (``text.search_key``:
+        case-folded, accents removed), occurs in it; the order is left as it was."""
+        for word in search_key(value).split():
+            queryset = queryset.filter(search_text__contains=word)
         return queryset
 
     def on_or_after(self, queryset, name, value):

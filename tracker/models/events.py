@@ -224,8 +224,9 @@ class EventQuerySet(RecordQuerySet):
         )
 
     def summary(self):
-        """Headline counts for these events: events, rounds of talks, agreements, and
-        agreements that a published event carried out."""
+        """Headline counts for these events: events, rounds of talks, agreements
+        (``Outcome.AGREEMENT_STATUSES``), and agreements carried out, in full or in part,
+        by a published event or by their own status (implemented)."""
         from .outcomes import Implementation, Outcome
 
         counts = self.aggregate(
@@ -238,10 +239,8 @@ class EventQuerySet(RecordQuerySet):
             carried_out=Count(
                 "pk",
                 distinct=True,
-                filter=Q(
-                    implementations__in=Implementation.objects.filter(
-                        shown_to_the_public("event_id")
-                    )
+                filter=Outcome.objects.carried_out_q(
+                    Implementation.objects.filter(shown_to_the_public("event_id"))
                 ),
             ),
         )
@@ -429,9 +428,13 @@ class Event(Record):
     def clean(self):
         """The precision rule beside the date field (the constraint backs it)."""
         super().clean()
-        if self.start_date and self.start_date != periods.period_start(
-            self.start_date, self.date_precision
-        ):
+        if not self.start_date:
+            return
+        try:
+            validate_shown_date(self.start_date)
+        except ValidationError:
+            return  # one problem with a date at a time: the range comes first
+        if self.start_date != periods.period_start(self.start_date, self.date_precision):
             raise ValidationError(
                 {"start_date": self.PRECISION_MESSAGE}, code="approximate_date_not_first"
             )
