@@ -546,6 +546,13 @@ EVENTS = Table(
             "How exactly the date is known (`day` when left out).",
             field="date_precision",
         ),
+        Column(
+            "period_position",
+            "For a date known only to the month or year: `early`, `middle` or `late` in that "
+            "period, which places the event among dated events in lists and charts "
+            "(`middle` when left out; ignored for `day`). Not a date.",
+            field="period_position",
+        ),
         Column("start_time", "Local start time (HH:MM:SS).", field="start_time"),
         Column("duration", "Duration (ISO 8601, e.g. PT1H55M).", field="duration"),
         Column("duration_note", "The length as sources describe it.", field="duration_note"),
@@ -776,6 +783,9 @@ LEFT_OUT = {
     "*.changed_by": _BOOKKEEPING,
     "*.version": _BOOKKEEPING,
     "Event.published_at": "Stamped by the tracker when an event is first published.",
+    "Event.sort_date": "Derived by the tracker from start_date, date_precision and "
+    "period_position; files carry those instead.",
+    "Event.search_text": "Derived by the tracker from the event and its participants, for search.",
     "Process.description": "A process's description, dates, status and lane order are "
     "curated in the tracker and in seeds/; the files name a process by slug, title and "
     "conflict.",

@@ -72,6 +72,13 @@ class RecordVersion(models.Model):
 
 
 class RecordQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Rows inserted at once derive what a save derives (:meth:`Record.prepare_write`)."""
+        objs = list(objs)
+        for obj in objs:
+            obj.prepare_write()
+        return super().bulk_create(objs, *args, **kwargs)
+
     def record_change(self, *, by, reason):
         """The bookkeeping of a change made to these records without saving them one by
         one (a part edited on its own page, an import, a bulk action).

@@ -102,7 +102,6 @@ def create_with_history(model, objs, *, by, reason, many_to_many=None):
     if _is_record(model):
         for obj in objs:
             obj.stamp_change(by=by, reason=reason)
-            obj.prepare_write()
     created = model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
     _set_many_to_many(model, many_to_many or {})
     _history(model, created, update=False, by=by, reason=reason, when=when)

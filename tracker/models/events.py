@@ -452,8 +452,10 @@ class Event(Record):
             )
 
     def prepare_write(self):
+        """The sort date, and a new event's search text from its own fields (its
+        participants follow in :meth:`after_change`)."""
         if self.start_date:
-            self.derive()
+            self.derive(participant_names=[] if self._state.adding else None)
 
     @classmethod
     def after_change(cls, ids):
