@@ -182,7 +182,7 @@ def actor_page(request, template, actor, participations, *, query):
     participations = list(
         participations.filter(event__in=Event.objects.published())
         .select_related("event__process", "person", "party", "side")
-        .order_by("event__start_date", "event_id", "position")
+        .order_by("event__sort_date", "event__start_date", "event_id", "position")
     )
     roles = {}
     for p in participations:

@@ -67,17 +67,20 @@ class EventQuerySet(RecordQuerySet):
         ``Event.after_change``, so by every write path; returns how many were changed."""
         from .participations import Participation
 
+        manager = self.model._base_manager.db_manager(self.db)
         rows = list(
-            self.model._base_manager.filter(pk__in=self.values("pk")).only(
+            manager.filter(pk__in=self.values("pk")).only(
                 *Event.DERIVED_FROM, "sort_date", "search_text"
             )
         )
         if not rows:
             return 0
         names = {}
-        for event_id, *parts in Participation.objects.filter(
-            event_id__in=[e.pk for e in rows]
-        ).values_list("event_id", "person__name", "party__name", "title"):
+        for event_id, *parts in (
+            Participation.objects.using(self.db)
+            .filter(event_id__in=[e.pk for e in rows])
+            .values_list("event_id", "person__name", "party__name", "title")
+        ):
             names.setdefault(event_id, []).extend(p for p in parts if p)
         changed = []
         for event in rows:
@@ -85,7 +88,7 @@ class EventQuerySet(RecordQuerySet):
             event.derive(participant_names=names.get(event.pk, []))
             if (event.sort_date, event.search_text) != before:
                 changed.append(event)
-        self.model._base_manager.bulk_update(changed, ["sort_date", "search_text"], batch_size=500)
+        manager.bulk_update(changed, ["sort_date", "search_text"], batch_size=500)
         return len(changed)
 
     def with_main_outcome(self):
@@ -144,7 +147,20 @@ class EventQuerySet(RecordQuerySet):
         )
 
     def for_listing(self):
-        return self.select_related("process").with_main_outcome().chronological()
+        """The event list: each event's process and every outcome (strongest first), in a
+        fixed number of queries."""
+        from .outcomes import Outcome
+
+        outcomes = (
+            Outcome.objects.annotate(strength=Outcome.strength_expression())
+            .only("event_id", "status", "description", "position")
+            .order_by("-strength", "position", "pk")
+        )
+        return (
+            self.select_related("process")
+            .prefetch_related(Prefetch("outcomes", queryset=outcomes))
+            .chronological()
+        )
 
     def with_parts(self, *, include_drafts=False):
         """An event's participants, outcomes (with who agreed or rejected them, their
@@ -172,7 +188,7 @@ class EventQuerySet(RecordQuerySet):
                         "implementations",
                         queryset=Implementation.objects.filter(shown)
                         .select_related("event")
-                        .order_by("event__start_date", "event_id"),
+                        .order_by("event__sort_date", "event__start_date", "event_id"),
                     ),
                 ),
             ),
@@ -215,7 +231,9 @@ class EventQuerySet(RecordQuerySet):
         links = (
             EventLink.objects.filter(shown)
             .select_related("to_event")
-            .order_by("to_event__start_date", "to_event_id", "relation", "pk")
+            .order_by(
+                "to_event__sort_date", "to_event__start_date", "to_event_id", "relation", "pk"
+            )
         )
         return (
             self.with_parts(include_drafts=include_drafts)
