@@ -58,6 +58,7 @@ def event_form(process, **changes):
         "status": "published",
         "start_date": "9999-12-01",
         "date_precision": "month",
+        "period_position": "middle",
         **{f"{prefix}-TOTAL_FORMS": "0" for prefix in INLINES},
         **{f"{prefix}-INITIAL_FORMS": "0" for prefix in INLINES},
         **changes,
