@@ -350,3 +350,53 @@ def test_the_command_names_problems_and_what_would_lift_them(tmp_path, seeded):
     path.write_text("id,slug\r\n1,x\r\n")
     with pytest.raises(CommandError, match="events.csv, line 1: missing required column"):
         call_command("import_csv", str(path))
+
+
+def test_a_changed_participation_is_updated_in_place_keeping_its_id_and_history(client, seeded):
+    texts = export_all(client)
+    row_of = Participation.objects.filter(event__slug=ISTANBUL, person__slug="rustem-umerov")
+    participation = row_of.get()
+    history = participation.history.count()
+
+    def retitle(row):
+        if row["event"] == ISTANBUL and row["person"] == "rustem-umerov":
+            row["title"] = "Head of the delegation (retitled)"
+
+    texts["participations"] = edit(texts["participations"], retitle)
+
+    report = import_texts(texts)
+
+    assert report.counts["participations"]["changed"] == 1
+    kept = row_of.get()
+    assert kept.pk == participation.pk
+    assert kept.title == "Head of the delegation (retitled)"
+    assert kept.history.count() == history + 1
+
+
+@pytest.mark.parametrize("column", ["party_name", "side_name"])
+def test_another_name_for_an_existing_party_is_a_rename_to_confirm(client, seeded, column):
+    """Wherever the participations file names the party (as a party or as a side), it
+    gives the new name; the import refuses it as a rename to confirm. (The other files,
+    still giving the old name, would contradict it: a separate refusal.)"""
+    texts = export_all(client)
+    slug_column = column.removesuffix("_name")
+    target = next(row[slug_column] for row in rows(texts["participations"]) if row[slug_column])
+    name = Party.objects.get(slug=target).name
+
+    def rename(row):
+        for slug, name_column in (("party", "party_name"), ("side", "side_name")):
+            if row[slug] == target:
+                row[name_column] = f"{name} (renamed)"
+
+    texts["participations"] = edit(texts["participations"], rename)
+    before = state()
+
+    with pytest.raises(ImportRefused) as refused:
+        import_texts({"participations": texts["participations"]})
+
+    assert refused.value.confirmable == {"renames"}
+    (problem,) = refused.value.problems
+    assert problem.column in ("party_name", "side_name")
+    assert target in str(problem)
+    assert f"is called {name!r} in the record, not {name + ' (renamed)'!r}" in str(problem)
+    assert state() == before
