@@ -44,7 +44,7 @@ class EventQuerySet(RecordQuerySet):
             "process_title": F("process__title"),
             "process_slug": F("process__slug"),
             "process_position": F("process__position"),
-            "conflict_name": F("process__conflict"),
+            "conflict_name": F("process__conflict__name"),
         }
 
     def for_timeline(self):

@@ -26,10 +26,12 @@ class Process(Record):
 
     title = models.CharField(_("title"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    conflict = models.CharField(
-        _("conflict"),
-        max_length=200,
-        help_text=_("The war or dispute this track tries to settle, e.g. “Russia–Ukraine war”."),
+    conflict = models.ForeignKey(
+        "tracker.Conflict",
+        verbose_name=_("conflict"),
+        on_delete=models.PROTECT,
+        related_name="processes",
+        help_text=_("The war or dispute this track tries to settle."),
     )
     description = models.TextField(_("description"), blank=True)
     start_date = models.DateField(
