@@ -64,11 +64,12 @@ def field_rules(field, value):
     """What the model field says about ``value``: choices, lengths, validators."""
     messages = []
     if isinstance(field, CountryField):
-        if value not in countries:
-            messages.append(
-                _("%(value)r is not an ISO 3166-1 alpha-2 country code") % {"value": value}
-            )
-        return messages
+        codes = value if field.multiple else [value]
+        return [
+            _("%(value)r is not an ISO 3166-1 alpha-2 country code") % {"value": code}
+            for code in codes
+            if code not in countries
+        ]
     if field.choices:
         allowed = [str(choice) for choice, _label in field.flatchoices]
         if value not in allowed:
@@ -316,6 +317,10 @@ def _same_address(given, expected):
     return given == expected or given.endswith(expected)
 
 
+def _conflict_name(event, context):
+    return event.process.conflict.name
+
+
 def _participants(event, context):
     return join(participant_summary(p) for p in _everything(event.participations))
 
@@ -401,6 +406,8 @@ class Column:
             current = getattr(current, name) if current is not None else None
         if isinstance(self.target, CountryField):
             return current.code if current else ""
+        if self.target.is_relation:  # a record named by its slug
+            return current.slug if current else ""
         if current is None and self.type == "string":
             return ""
         return current
@@ -527,10 +534,17 @@ EVENTS = Table(
         ),
         Column(
             "conflict",
-            "The conflict the process belongs to; for an existing process it must be the "
-            "one it has.",
+            "Slug of the conflict the process belongs to (conflicts are added in the "
+            "tracker); for an existing process it must be the one it has. Files from before "
+            "conflicts had slugs (no conflict_name column) may give the conflict's name.",
             field="process.conflict",
             required=True,
+        ),
+        Column(
+            "conflict_name",
+            "Name of the conflict the process belongs to.",
+            codec=Derived(_conflict_name),
+            derived=True,
         ),
         Column("kind", "Kind of event.", field="kind", required=True),
         Column("title", "Title of the event.", field="title", required=True),
@@ -588,7 +602,7 @@ EVENTS = Table(
             "slug": "2030-01-15-example-talks",
             "process": "example-talks",
             "process_title": "Example talks",
-            "conflict": "Example conflict",
+            "conflict": "example-conflict",
             "kind": "round_of_talks",
             "title": "First round of the example talks",
             "start_date": "2030-01-15",
@@ -608,7 +622,7 @@ EVENTS = Table(
             "slug": "2030-02-01-example-exchange",
             "process": "example-talks",
             "process_title": "Example talks",
-            "conflict": "Example conflict",
+            "conflict": "example-conflict",
             "kind": "prisoner_exchange",
             "title": "Exchange agreed at the first round",
             "start_date": "2030-02-01",

@@ -2,6 +2,7 @@
 every process must belong to a conflict."""
 
 import django.db.models.deletion
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 from tracker.slugs import slug_from
@@ -40,6 +41,29 @@ def conflicts_to_text(apps, schema_editor):
         HistoricalProcess.objects.filter(conflict=conflict).update(conflict_text=conflict.name)
 
 
+ROLES = {
+    "Editor": ["add_conflict", "change_conflict", "view_conflict"],
+    "Publisher": ["add_conflict", "change_conflict", "view_conflict", "delete_conflict"],
+}
+
+
+def grant_roles(apps, schema_editor):
+    """Editors and publishers manage conflicts as they do the other records."""
+    # Permissions are normally created after all migrations ran; the groups need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in ROLES.items():
+        group = Group.objects.filter(name=name).first()
+        if group:
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames)
+            )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("tracker", "0011_conflict"),
@@ -47,6 +71,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(conflicts_from_text, conflicts_to_text),
+        migrations.RunPython(grant_roles, migrations.RunPython.noop),
         migrations.RemoveField(model_name="historicalprocess", name="conflict_text"),
         migrations.RemoveField(model_name="process", name="conflict_text"),
         migrations.AlterField(

@@ -97,9 +97,7 @@ class SlugHistory(models.Model):
         """``obj`` was called ``old_slug``: keep that address for it (and drop an old
         address ``obj``'s new slug had been, since the slug now names ``obj`` itself)."""
         name = obj._meta.model_name
-        cls.objects.update_or_create(
-            model=name, old_slug=old_slug, defaults={"record_id": obj.pk}
-        )
+        cls.objects.update_or_create(model=name, old_slug=old_slug, defaults={"record_id": obj.pk})
         cls.objects.filter(model=name, old_slug=obj.slug).delete()
 
     @classmethod

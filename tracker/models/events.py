@@ -90,7 +90,7 @@ class EventQuerySet(RecordQuerySet):
         from .participations import Participation
 
         shown = Q() if include_drafts else shown_to_the_public("event_id")
-        return self.select_related("process").prefetch_related(
+        return self.select_related("process__conflict").prefetch_related(
             Prefetch(
                 "participations",
                 queryset=Participation.objects.select_related("person", "party", "side"),
