@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -14,6 +14,14 @@ class ProcessQuerySet(RecordQuerySet):
         from .events import Event
 
         return self.filter(pk__in=Event.objects.published().values("process_id"))
+
+    def for_index(self):
+        """Each process with its conflict and its number of published events."""
+        from .events import Event
+
+        return self.select_related("conflict").annotate(
+            event_count=Count("events", filter=Q(events__status=Event.Status.PUBLISHED))
+        )
 
 
 class Process(Record):
