@@ -318,7 +318,9 @@ def _same_address(given, expected):
 
 
 def _conflict_name(event, context):
-    return event.process.conflict.name
+    # An import row whose process was refused has none: the refusal says why.
+    conflict = getattr(getattr(event, "process", None), "conflict", None)
+    return conflict.name if conflict else ""
 
 
 def _participants(event, context):
