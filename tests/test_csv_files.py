@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.csvfiles import export_all, import_texts, record_tables, rows
-from tests.factories import make_full_record
+from tests.factories import make_conflict, make_full_record
 from tracker.columns import TABLES
 from tracker.imports import ImportRefused
 from tracker.models import Event, EventLink, Implementation, Outcome, Participation, Person
@@ -22,9 +22,10 @@ OLD_FILES = Path(__file__).parent / "fixtures" / "csv-2026-11-28"
 
 
 def test_a_file_with_only_the_required_columns_in_another_order_imports():
+    make_conflict(name="Example conflict", slug="example-conflict")
     events = (
         "start_date,title,kind,conflict,process_title,process,slug\r\n"
-        "2026-03-01,Talks in Oslo,round_of_talks,Example conflict,Oslo track,oslo,oslo-talks\r\n"
+        "2026-03-01,Talks in Oslo,round_of_talks,example-conflict,Oslo track,oslo,oslo-talks\r\n"
     )
     participations = (
         "role,event,party,party_name,party_kind,party_country\r\n"
@@ -46,7 +47,7 @@ def test_a_file_with_only_the_required_columns_in_another_order_imports():
         "outcomes: 1 created",
     ]
     event = Event.objects.get(slug="oslo-talks")
-    assert (event.status, event.date_precision, event.process.conflict) == (
+    assert (event.status, event.date_precision, event.process.conflict.name) == (
         "draft",
         "day",
         "Example conflict",
@@ -208,6 +209,7 @@ def old_files():
 
 
 def test_files_from_the_previous_version_import_into_an_empty_database(client):
+    make_conflict(name="Russia–Ukraine war", slug="russia-ukraine-war")
     report = import_texts(old_files())
     assert report.counts["events"] == {"created": 47}
     assert Participation.objects.count() == len(rows(old_files()["participations"]))

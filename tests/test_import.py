@@ -206,14 +206,14 @@ def test_a_look_alike_is_refused_naming_the_existing_slug(client, seeded, slug, 
     assert report.counts["people"]["created"] == 1
 
 
-def test_a_conflict_written_with_a_hyphen_is_a_look_alike_and_a_new_title_a_rename(client, seeded):
+def test_a_conflict_is_named_by_slug_and_an_unknown_one_is_refused_and_a_new_title_a_rename(
+    client, seeded
+):
     texts = export_all(client)
     texts["events"] = edit(
         texts["events"],
         lambda row: (
-            row.update(
-                process="new-track", process_title="New track", conflict="Russia-Ukraine war"
-            )
+            row.update(process="new-track", process_title="New track", conflict="russia-ukraine")
             if row["slug"] == ISTANBUL
             else None
         ),
@@ -221,10 +221,9 @@ def test_a_conflict_written_with_a_hyphen_is_a_look_alike_and_a_new_title_a_rena
     with pytest.raises(ImportRefused) as refused:
         import_texts(texts)
     (problem,) = refused.value.problems
-    assert (problem.column, problem.confirm) == ("conflict", "new")
-    assert (
-        "'Russia-Ukraine war' is written like the existing 'Russia–Ukraine war'" in problem.message
-    )
+    assert problem.column == "conflict"
+    assert "unknown conflict 'russia-ukraine'" in problem.message
+    assert "Russia–Ukraine war [russia-ukraine-war]" in problem.message
 
     texts = export_all(client)
     process = Process.objects.get(events__slug=ISTANBUL)
