@@ -2,7 +2,7 @@
 (cookies, escaping) follow links from a few starting points instead of keeping a list."""
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from django.urls import resolve
 
@@ -27,7 +27,7 @@ def crawl(client, starts, *, per_pattern=3):
         # Links, sitemap entries, and the endpoint a timeline's script asks for more.
         pattern = r'href="([^"#]+)"|<loc>([^<]+)</loc>|"endpoint": ?"([^"]+)"'
         for found in re.findall(pattern, body):
-            link = "".join(found).replace("&amp;", "&")
+            link = urljoin(url, "".join(found).replace("&amp;", "&"))  # "?page=2" too
             parts = urlsplit(link)
             if parts.netloc in ("", "testserver"):
                 queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))

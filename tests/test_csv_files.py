@@ -13,7 +13,15 @@ from tests.csvfiles import export_all, import_texts, record_tables, rows
 from tests.factories import make_conflict, make_full_record
 from tracker.columns import TABLES
 from tracker.imports import ImportRefused
-from tracker.models import Event, EventLink, Implementation, Outcome, Participation, Person
+from tracker.models import (
+    Conflict,
+    Event,
+    EventLink,
+    Implementation,
+    Outcome,
+    Participation,
+    Person,
+)
 from tracker.seeds import load_seeds
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +70,8 @@ def test_missing_and_unknown_columns_are_named():
         import_texts({"events": events})
     assert [str(p) for p in refused.value.problems] == [
         "events.csv, line 1: unknown column(s) colour, weather; events.csv has: id, slug, url, "
-        "process, process_title, conflict, kind, title, start_date, end_date, date_precision, "
+        "process, process_title, conflict, conflict_name, kind, title, start_date, end_date, "
+        "date_precision, "
         "start_time, duration, duration_note, venue, city, region, country, status, summary, "
         "source_notes, unverified, participants, outcomes, sources",
         "events.csv, line 1: missing required column(s) process, process_title, conflict, start_date",
@@ -143,6 +152,7 @@ def test_the_events_template_alone_and_all_four_together_import_as_they_are(clie
 
     assert report.counts["events"]["created"] == 2
     assert {t: c.get("created") for t, c in report.counts.items() if t != "events"} == {
+        "conflicts": 1,
         "processes": 1,
         "parties": 1,
         "people": 1,
@@ -216,13 +226,21 @@ def test_files_from_the_previous_version_import_into_an_empty_database(client):
     assert Outcome.objects.count() == len(rows(old_files()["outcomes"]))
 
 
-def rows_by_event(table, text):
-    """A file's rows grouped by event slug, without the columns export derives."""
-    kept = [c.name for c in TABLES[table].columns if not c.derived and c.name not in ("id",)]
+def rows_by_event(table, text, conflicts):
+    """A file's rows grouped by event slug, without the columns export derives; the
+    conflict as the record's conflict (old files name it, today's give its slug)."""
+    kept = [
+        c.name
+        for c in TABLES[table].columns
+        if not c.derived and c.name not in ("id", "conflict_name")
+    ]
     key = "slug" if table == "events" else "event"
     grouped = {}
     for row in rows(text):
-        grouped.setdefault(row[key], []).append({name: row.get(name, "") for name in kept})
+        values = {name: row.get(name, "") for name in kept}
+        if "conflict" in values:
+            values["conflict"] = conflicts.get(values["conflict"], values["conflict"])
+        grouped.setdefault(row[key], []).append(values)
     return grouped
 
 
@@ -245,7 +263,9 @@ def test_files_from_the_previous_version_plan_exactly_what_changed_since(client)
     old, now = old_files(), export_all(client)
     differing = set()
     for table, text in old.items():
-        then, today = rows_by_event(table, text), rows_by_event(table, now[table])
+        conflicts = {c.name: c.slug for c in Conflict.objects.all()}
+        then = rows_by_event(table, text, conflicts)
+        today = rows_by_event(table, now[table], conflicts)
         # An event with no rows in a file keeps the parts it has: only the events a file
         # names can change through it.
         differing |= {slug for slug in then if then[slug] != today.get(slug)}
@@ -263,7 +283,9 @@ def test_files_from_the_previous_version_plan_exactly_what_changed_since(client)
 
 
 def synthetic(n, start=0):
-    events = ["slug,process,process_title,conflict,kind,title,start_date,status,sources"]
+    events = [
+        "slug,process,process_title,conflict,conflict_name,kind,title,start_date,status,sources"
+    ]
     participations = [
         "event,position,person,person_name,party,party_name,party_kind,party_country,role,side,side_name"
     ]
@@ -271,14 +293,14 @@ def synthetic(n, start=0):
     links = ["from_event,relation,to_event"]
     for i in range(start, start + n):
         events.append(
-            f"e{i},track,Track,Conflict,round_of_talks,Talks {i},2025-01-01,published,https://example.org/{i} | Desk"
+            f"e{i},track,Track,war,War,round_of_talks,Talks {i},2025-01-01,published,https://example.org/{i} | Desk"
         )
         participations.append(
             f"e{i},1,person-{i},Person {i},party-{i},Party {i},organisation,,delegate,party-{i},Party {i}"
         )
         outcomes.append(f"e{i},1,agreement,agreed,Outcome {i}.,Party {i} [party-{i}],e{i + 1}")
         links.append(f"e{i + 1},follows,e{i}")
-    events.append(f"e{start + n},track,Track,Conflict,statement,Last,2025-01-02,published,")
+    events.append(f"e{start + n},track,Track,war,War,statement,Last,2025-01-02,published,")
     return {
         name: "\r\n".join(lines) + "\r\n"
         for name, lines in (

@@ -213,10 +213,27 @@ def test_a_conflict_is_named_by_slug_and_an_unknown_one_is_refused_and_a_new_tit
     texts["events"] = edit(
         texts["events"],
         lambda row: (
-            row.update(process="new-track", process_title="New track", conflict="russia-ukraine")
+            row.update(
+                process="new-track",
+                process_title="New track",
+                conflict="russia-ukraine",
+                conflict_name="Russia-Ukraine war",
+            )
             if row["slug"] == ISTANBUL
             else None
         ),
+    )
+    with pytest.raises(ImportRefused) as refused:
+        import_texts(texts)
+    (problem,) = refused.value.problems
+    assert (problem.column, problem.confirm) == ("conflict_name", "new")
+    assert "named like the existing 'russia-ukraine-war'" in problem.message
+    report = import_texts(texts, confirm_new=True, dry_run=True)
+    assert report.counts["conflicts"]["created"] == 1
+
+    texts["events"] = edit(
+        texts["events"],
+        lambda row: row.update(conflict_name="") if row["slug"] == ISTANBUL else None,
     )
     with pytest.raises(ImportRefused) as refused:
         import_texts(texts)
@@ -293,8 +310,9 @@ def test_a_file_without_an_events_rows_keeps_what_the_event_has(client, seeded):
 
 def test_no_stored_text_gains_a_carriage_return(seeded):
     events = (
-        "slug,process,process_title,conflict,kind,title,start_date,summary,unverified\r\n"
-        "cr-test,new-track,New track,Test conflict,statement,CR test,2025-01-01,"
+        "slug,process,process_title,conflict,conflict_name,kind,title,start_date,summary,"
+        "unverified\r\n"
+        "cr-test,new-track,New track,test-conflict,Test conflict,statement,CR test,2025-01-01,"
         '"one\r\ntwo\rthree","a\r\nb"\r\n'
     )
     import_texts({"events": events})

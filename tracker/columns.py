@@ -272,9 +272,13 @@ class CarriedOut(Codec):
 class Derived(Codec):
     """A cell written from other data; import compares it and otherwise ignores it."""
 
-    def __init__(self, function, same=None):
+    def __init__(self, function, same=None, carries=()):
         self.function = function
         self._same = same
+        self.carries = list(carries)  # fields the import reads from the cell after all
+
+    def covers(self, column):
+        return self.carries
 
     def get(self, obj, context):
         return self.function(obj, context)
@@ -536,17 +540,19 @@ EVENTS = Table(
         ),
         Column(
             "conflict",
-            "Slug of the conflict the process belongs to (conflicts are added in the "
-            "tracker); for an existing process it must be the one it has. Files from before "
-            "conflicts had slugs (no conflict_name column) may give the conflict's name.",
+            "Slug of the conflict the process belongs to; for an existing process it must be "
+            "the one it has. Files from before conflicts had slugs (no conflict_name column) "
+            "may give the conflict's name instead.",
             field="process.conflict",
             required=True,
         ),
         Column(
             "conflict_name",
-            "Name of the conflict the process belongs to.",
-            codec=Derived(_conflict_name),
-            derived=True,
+            "Name of the conflict. With a new slug in conflict it adds that conflict (shown "
+            "in the import's plan); for an existing conflict it must be the name it has, or "
+            "the import asks to confirm the rename.",
+            # With ``conflict`` it names the conflict, as process and process_title do.
+            codec=Derived(_conflict_name, carries=("Conflict.slug", "Conflict.name")),
         ),
         Column("kind", "Kind of event.", field="kind", required=True),
         Column("title", "Title of the event.", field="title", required=True),
@@ -605,6 +611,7 @@ EVENTS = Table(
             "process": "example-talks",
             "process_title": "Example talks",
             "conflict": "example-conflict",
+            "conflict_name": "Example conflict",
             "kind": "round_of_talks",
             "title": "First round of the example talks",
             "start_date": "2030-01-15",
@@ -625,6 +632,7 @@ EVENTS = Table(
             "process": "example-talks",
             "process_title": "Example talks",
             "conflict": "example-conflict",
+            "conflict_name": "Example conflict",
             "kind": "prisoner_exchange",
             "title": "Exchange agreed at the first round",
             "start_date": "2030-02-01",
@@ -805,6 +813,13 @@ LEFT_OUT = {
     "Party.wikidata_id": "Wikidata ids are curated in the tracker and in seeds/.",
     "Outcome.sources": "Sources of single outcomes are curated in the tracker; the events "
     "file carries each event's sources.",
+    "Conflict.description": "A conflict's description, countries, dates and status are "
+    "curated in the tracker and in seeds/; the files name a conflict by slug and name.",
+    "Conflict.countries": "See Conflict.description.",
+    "Conflict.start_date": "See Conflict.description.",
+    "Conflict.end_date": "See Conflict.description.",
+    "Conflict.status": "See Conflict.description.",
+    "SlugHistory": "Earlier addresses of renamed records, kept so that they redirect.",
     "RecordVersion": "The record-wide version that caches and validators follow.",
     "ImportBatch": "The record of each import, kept so that it can be reverted.",
     "PendingImport": "Uploaded files waiting between an import's preview and its confirmation.",

@@ -93,11 +93,11 @@ def list_query(filterset):
     return query
 
 
-def timeline_context(events, *, query, hover_extra=None):
+def timeline_context(events, *, query, hover_extra=None, total=None):
     """The timeline of ``events`` (a queryset of public events), the same events or
     counts as a table, and the legend; ``query`` selects the same events on the event
     list (``{}`` for the whole record, ``{"process": slug}``…)."""
-    timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra)
+    timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra, total=total)
     return {
         "figure": timeline.figure,
         "mode": timeline.mode,
@@ -132,7 +132,9 @@ def event_list(request):
         "filter": filterset,
         "page": page,
         "timeline": (
-            timeline_context(events, query=list_query(filterset)) if page.paginator.count else None
+            timeline_context(events, query=list_query(filterset), total=page.paginator.count)
+            if page.paginator.count
+            else None
         ),
     }
     return render(

@@ -9,7 +9,7 @@ duplicate unless new records are confirmed.
 
 from django.utils.translation import gettext as _
 
-from ..columns import Sources, field_rules
+from ..columns import EVENTS, Sources, field_rules
 from ..models import Conflict, Party, Person, Process, Source
 from ..text import name_key
 from .plan import CHANGED, CREATED, NAME_FIELDS, Change
@@ -18,7 +18,12 @@ from .rules import instance_problems
 CHUNK = 500
 MODELS = (Conflict, Process, Party, Person)
 #: What a new record needs besides its slug, and what it gets when the files say nothing.
-NEEDED = {Process: ("title", "conflict"), Party: ("name",), Person: ("name",)}
+NEEDED = {
+    Conflict: ("name",),
+    Process: ("title", "conflict"),
+    Party: ("name",),
+    Person: ("name",),
+}
 DEFAULTS = {Party: {"kind": Party.Kind.OTHER}}
 
 
@@ -122,6 +127,7 @@ class References:
         return self.records[model].get(slug) if slug else None
 
     def resolve(self):
+        self.conflicts.claim_named(self.context.rows(EVENTS))
         for model in MODELS:
             if model is Process:
                 self.conflicts.resolve(self.claims[Process].values())
@@ -261,13 +267,25 @@ class ConflictNames:
     """The conflict a process claim names: by slug (the events file's ``conflict``
     column), or, in files from before conflicts were records (no ``conflict_name``
     column), by name compared as look-alikes are (:func:`tracker.text.name_key`).
-    Conflicts are never created by an import: an unknown one is refused, listing those
+    A conflict is created only from a row that gives both its slug and its name (shown in
+    the plan as every new record is); an unknown one otherwise is refused, listing those
     the record knows."""
 
     def __init__(self, references):
         self.references = references
         self.context = references.context
         self._known = None
+
+    def claim_named(self, rows):
+        """A row that gives the conflict's slug and name (today's files) refers to that
+        conflict as it does to a process: a new one is planned (and shown) like any new
+        record, look-alikes refused; another name for a known one is a rename to confirm.
+        Rows of older files (no ``conflict_name`` column) only name conflicts that exist."""
+        for row in rows:
+            slug, name = row.values.get("conflict"), row.values.get("conflict_name")
+            if slug and name and row.has("conflict_name"):
+                columns = {"slug": "conflict", "name": "conflict_name"}
+                self.references.claim(Conflict, slug, {"name": name}, row, columns)
 
     def known(self):
         """``{slug: conflict}``: the record's conflicts and those the seed files add (one
@@ -301,8 +319,8 @@ class ConflictNames:
     def unknown(self, value):
         names = sorted(f"{c.name} [{c.slug}]" for c in self.known().values())
         return _(
-            "unknown conflict %(value)r: conflicts are added in the admin, not by import; "
-            "the record knows %(known)s"
+            "unknown conflict %(value)r: give its slug and, to add it, its name in "
+            "conflict_name; the record knows %(known)s"
         ) % {"value": value, "known": "; ".join(names) or _("none yet")}
 
 
