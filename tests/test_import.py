@@ -206,13 +206,18 @@ def test_a_look_alike_is_refused_naming_the_existing_slug(client, seeded, slug, 
     assert report.counts["people"]["created"] == 1
 
 
-def test_a_conflict_written_with_a_hyphen_is_a_look_alike_and_a_new_title_a_rename(client, seeded):
+def test_a_conflict_is_named_by_slug_and_an_unknown_one_is_refused_and_a_new_title_a_rename(
+    client, seeded
+):
     texts = export_all(client)
     texts["events"] = edit(
         texts["events"],
         lambda row: (
             row.update(
-                process="new-track", process_title="New track", conflict="Russia-Ukraine war"
+                process="new-track",
+                process_title="New track",
+                conflict="russia-ukraine",
+                conflict_name="Russia-Ukraine war",
             )
             if row["slug"] == ISTANBUL
             else None
@@ -221,10 +226,21 @@ def test_a_conflict_written_with_a_hyphen_is_a_look_alike_and_a_new_title_a_rena
     with pytest.raises(ImportRefused) as refused:
         import_texts(texts)
     (problem,) = refused.value.problems
-    assert (problem.column, problem.confirm) == ("conflict", "new")
-    assert (
-        "'Russia-Ukraine war' is written like the existing 'Russia–Ukraine war'" in problem.message
+    assert (problem.column, problem.confirm) == ("conflict_name", "new")
+    assert "named like the existing 'russia-ukraine-war'" in problem.message
+    report = import_texts(texts, confirm_new=True, dry_run=True)
+    assert report.counts["conflicts"]["created"] == 1
+
+    texts["events"] = edit(
+        texts["events"],
+        lambda row: row.update(conflict_name="") if row["slug"] == ISTANBUL else None,
     )
+    with pytest.raises(ImportRefused) as refused:
+        import_texts(texts)
+    (problem,) = refused.value.problems
+    assert problem.column == "conflict"
+    assert "unknown conflict 'russia-ukraine'" in problem.message
+    assert "Russia–Ukraine war [russia-ukraine-war]" in problem.message
 
     texts = export_all(client)
     process = Process.objects.get(events__slug=ISTANBUL)
@@ -294,8 +310,9 @@ def test_a_file_without_an_events_rows_keeps_what_the_event_has(client, seeded):
 
 def test_no_stored_text_gains_a_carriage_return(seeded):
     events = (
-        "slug,process,process_title,conflict,kind,title,start_date,summary,unverified\r\n"
-        "cr-test,new-track,New track,Test conflict,statement,CR test,2025-01-01,"
+        "slug,process,process_title,conflict,conflict_name,kind,title,start_date,summary,"
+        "unverified\r\n"
+        "cr-test,new-track,New track,test-conflict,Test conflict,statement,CR test,2025-01-01,"
         '"one\r\ntwo\rthree","a\r\nb"\r\n'
     )
     import_texts({"events": events})
