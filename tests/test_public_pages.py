@@ -3,12 +3,14 @@
 import datetime
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 
+from tests.crawl import crawl
 from tests.factories import (
     carry_out,
     cite,
@@ -471,7 +473,9 @@ HOSTILE = {
 
 def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     party = make_party(name="<b onmouseover=alert(1)>Party</b>", slug="hostile")
-    process = make_process(title='<a href="https://evil.example/">Lane</a>')
+    process = make_process(
+        title='<a href="https://evil.example/">Lane</a>', conflict="<svg onload=alert(1)>War"
+    )
     event = make_event(slug="hostile", process=process, **HOSTILE)
     make_participation(event=event, party=party, role="host")
     make_outcome(event=event, description="<script>alert('outcome')</script>")
@@ -481,19 +485,20 @@ def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     bad.save()
     cite(event, bad)
 
-    urls = [
-        reverse("home"),
-        reverse("event-list"),
-        event.get_absolute_url(),
-        event.process.get_absolute_url(),
-        party.get_absolute_url(),
-        reverse("feed"),
-    ]
-    for url in urls:
-        body = client.get(url).content.decode()
+    # Every page a reader can reach, walked from the home page, the sitemap and the feed.
+    pages = crawl(client, ["/", "/sitemap.xml", "/feed/", "/export/"])
+    marked_up = {
+        url: response.content.decode()
+        for url, response in pages.items()
+        if response["Content-Type"].startswith(("text/html", "application/atom+xml"))
+    }
+    reached = {resolve(urlsplit(url).path).url_name for url in marked_up}
+    assert {"conflict-detail", "party-detail", "process-list", "event-detail"} <= reached
+    for url, body in marked_up.items():
         assert "<script>alert" not in body, url
         assert "<img src=x" not in body, url
         assert "<b onmouseover" not in body, url
+        assert "<svg onload" not in body, url
         assert 'href="javascript:' not in body, url
 
     detail = client.get(event.get_absolute_url()).content.decode()

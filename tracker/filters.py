@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .models import Event, Outcome, Participation, Party, Person, Process
+from .models import Conflict, Event, Outcome, Participation, Party, Person, Process
 from .text import search_key
 from .widgets import LongSelect
 
@@ -58,6 +58,13 @@ class EventFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("YYYY-MM-DD"),
     )
+    conflict = django_filters.ModelChoiceFilter(
+        label=_("Conflict"),
+        field_name="process__conflict",
+        queryset=Conflict.objects.public(),
+        to_field_name="slug",
+        empty_label=_("Any conflict"),
+    )
     process = django_filters.ModelChoiceFilter(
         label=_("Process"),
         queryset=Process.objects.public(),
@@ -106,6 +113,7 @@ class EventFilter(django_filters.FilterSet):
             "q",
             "date_after",
             "date_before",
+            "conflict",
             "process",
             "kind",
             "party",
@@ -189,3 +197,54 @@ def error_text(filterset):
         for name, messages in filterset.form.errors.items()
         for message in messages
     )
+
+
+class IndexFilter(django_filters.FilterSet):
+    """The browse indexes of processes, parties and people, narrowed to a conflict:
+    those that took part in its published events, as :class:`EventFilter` chooses them."""
+
+    conflict = django_filters.ModelChoiceFilter(
+        label=_("Conflict"),
+        queryset=Conflict.objects.public(),
+        to_field_name="slug",
+        method="in_conflict",
+        empty_label=_("Any conflict"),
+    )
+
+    def in_conflict(self, queryset, name, value):
+        _filterset, events = filter_events({"conflict": value.slug})
+        return queryset.filter(pk__in=self.ids_in(events))
+
+    @staticmethod
+    def ids_in(events):
+        raise NotImplementedError
+
+
+class ProcessIndexFilter(IndexFilter):
+    class Meta:
+        model = Process
+        fields = ["conflict"]
+
+    @staticmethod
+    def ids_in(events):
+        return events.values("process_id")
+
+
+class PartyIndexFilter(IndexFilter):
+    class Meta:
+        model = Party
+        fields = ["conflict"]
+
+    @staticmethod
+    def ids_in(events):
+        return Party.objects.public_in(events).values("pk")
+
+
+class PersonIndexFilter(IndexFilter):
+    class Meta:
+        model = Person
+        fields = ["conflict"]
+
+    @staticmethod
+    def ids_in(events):
+        return Participation.objects.filter(event__in=events).values("person_id")

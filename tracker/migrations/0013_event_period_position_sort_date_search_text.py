@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     derives: its sort date and its search text (filled by 0014, required by 0015)."""
 
     dependencies = [
-        ("tracker", "0010_account_proxy"),
+        ("tracker", "0012_conflicts_from_process_text"),
     ]
 
     operations = [

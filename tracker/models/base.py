@@ -10,7 +10,8 @@ Three rules live here, once each:
 - an event's first publication is stamped once (:meth:`Event.publish`);
 - what a record derives from its rows (an event's sort date and search text, which
   follow a person's or party's rename) is refreshed by :meth:`Record.after_change`,
-  called by every write path.
+  called by every write path;
+- a record whose slug changes keeps its old address (:class:`SlugHistory`).
 """
 
 from django.conf import settings
@@ -69,6 +70,45 @@ class RecordVersion(models.Model):
         """``(number, changed_at)`` of the record as it stands."""
         row = cls.objects.filter(pk=1).values_list("number", "changed_at").first()
         return row or (0, None)
+
+
+class SlugHistory(models.Model):
+    """An address a record had: its old slug, so that links to it keep working (a
+    permanent redirect to the record's page while the record is public).
+
+    Written by :meth:`Record.stamp_change`, the one place every write path goes through.
+    """
+
+    model = models.CharField(_("kind of record"), max_length=50)
+    old_slug = models.SlugField(_("old slug"), max_length=100)
+    record_id = models.PositiveBigIntegerField(_("record"))
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["model", "old_slug"]
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["model", "old_slug"], name="slug_history_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.model}/{self.old_slug}"
+
+    @classmethod
+    def remember(cls, obj, old_slug):
+        """``obj`` was called ``old_slug``: keep that address for it (and drop an old
+        address ``obj``'s new slug had been, since the slug now names ``obj`` itself)."""
+        name = obj._meta.model_name
+        cls.objects.update_or_create(model=name, old_slug=old_slug, defaults={"record_id": obj.pk})
+        cls.objects.filter(model=name, old_slug=obj.slug).delete()
+
+    @classmethod
+    def current(cls, queryset, slug):
+        """The record of ``queryset`` that was once called ``slug``, or None."""
+        model = queryset.model._meta.model_name
+        ids = cls.objects.filter(model=model, old_slug=slug).values("record_id")
+        return queryset.filter(pk__in=ids).first()
 
 
 class RecordQuerySet(models.QuerySet):
@@ -139,6 +179,12 @@ class Record(models.Model):
         super().save(*args, **kwargs)
         type(self).after_change([self.pk])
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj._loaded_slug = getattr(obj, "slug", None)
+        return obj
+
     @property
     def edited_by_person(self):
         """True once someone has saved the record by hand since it was loaded from the seeds."""
@@ -165,6 +211,10 @@ class Record(models.Model):
         self.changed_by = by
         self.updated_at = timezone.now()
         self._change_reason = str(reason)
+        old_slug = getattr(self, "_loaded_slug", None)
+        if old_slug and old_slug != self.slug:
+            SlugHistory.remember(self, old_slug)
+            self._loaded_slug = self.slug
 
     def prepare_write(self):
         """Hook for what a row derives from its own fields before it is written (nothing

@@ -113,7 +113,7 @@ class EventQuerySet(RecordQuerySet):
             "process_title": F("process__title"),
             "process_slug": F("process__slug"),
             "process_position": F("process__position"),
-            "conflict_name": F("process__conflict"),
+            "conflict_name": F("process__conflict__name"),
         }
 
     def for_timeline(self):
@@ -173,7 +173,7 @@ class EventQuerySet(RecordQuerySet):
         from .participations import Participation
 
         shown = Q() if include_drafts else shown_to_the_public("event_id")
-        return self.select_related("process").prefetch_related(
+        return self.select_related("process__conflict").prefetch_related(
             Prefetch(
                 "participations",
                 queryset=Participation.objects.select_related("person", "party", "side"),

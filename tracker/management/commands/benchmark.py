@@ -42,6 +42,7 @@ from tracker.csv_export import csv_lines
 from tracker.imports import import_tables
 from tracker.models import (
     Citation,
+    Conflict,
     Event,
     Outcome,
     Participation,
@@ -119,9 +120,10 @@ class Command(BaseCommand):
     # Data
 
     def build(self, count, rng):
+        conflict = Conflict.objects.create(slug="synthetic", name="Synthetic")
         processes = [
             Process.objects.create(
-                slug=f"process-{i}", title=f"Process {i}", conflict="Synthetic", position=i
+                slug=f"process-{i}", title=f"Process {i}", conflict=conflict, position=i
             )
             for i in range(6)
         ]
