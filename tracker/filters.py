@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -22,6 +23,32 @@ class EventFilterForm(forms.Form):
         for field in self.fields.values():
             if type(field.widget) is forms.Select:
                 field.widget = LongSelect(attrs=field.widget.attrs, choices=field.widget.choices)
+        if "process" in self.fields and "conflict" in self.fields:
+            self._conflicts_from_processes(self.fields["process"], self.fields["conflict"])
+
+    @staticmethod
+    def _conflicts_from_processes(process, conflict):
+        """The conflict and process selects from one query: the public processes with
+        their conflicts (a conflict is public exactly when one of its processes is). Run
+        when a select is drawn, never for a CSV or a feed; a chosen value is still checked
+        against each field's own queryset."""
+        rows = []
+
+        def processes():
+            if not rows:
+                rows.append(list(process.queryset.select_related("conflict")))
+            return rows[0]
+
+        def process_choices():
+            return [("", process.empty_label)] + [(p.slug, str(p)) for p in processes()]
+
+        def conflict_choices():
+            found = {p.conflict.slug: p.conflict for p in processes()}
+            ordered = sorted(found.values(), key=lambda c: (c.name, c.pk))
+            return [("", conflict.empty_label)] + [(c.slug, str(c)) for c in ordered]
+
+        process.widget.choices = CallableChoiceIterator(process_choices)
+        conflict.widget.choices = CallableChoiceIterator(conflict_choices)
 
     def clean_q(self):
         words = self.cleaned_data["q"].split()
