@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 
 from tracker.models import (
     Citation,
+    Conflict,
     Event,
     EventLink,
     Implementation,
@@ -22,6 +23,7 @@ from tracker.models import (
     RecordVersion,
     Source,
 )
+from tracker.slugs import slug_from
 
 _counter = itertools.count(1)
 
@@ -35,7 +37,21 @@ def _made(row):
     return row
 
 
+def make_conflict(**overrides):
+    n = _next()
+    fields = {"name": f"Conflict {n}", "slug": f"conflict-{n}"}
+    fields.update(overrides)
+    return _made(Conflict.objects.create(**fields))
+
+
+def conflict_named(name):
+    """The conflict called ``name``, made the first time it is asked for."""
+    found = Conflict.objects.filter(name=name).first()
+    return found or make_conflict(name=name, slug=slug_from(name))
+
+
 def make_process(**overrides):
+    """A process; ``conflict`` may be given by name (made when it does not exist yet)."""
     n = _next()
     fields = {
         "title": f"Process {n}",
@@ -44,6 +60,8 @@ def make_process(**overrides):
         "start_date": datetime.date(2022, 2, 28),
     }
     fields.update(overrides)
+    if isinstance(fields["conflict"], str):
+        fields["conflict"] = conflict_named(fields["conflict"])
     return _made(Process.objects.create(**fields))
 
 

@@ -23,13 +23,13 @@ def prepare():
     from django.contrib.auth.models import Group, User
     from django.core.management import call_command
 
-    from tracker.models import Event, Process
+    from tracker.models import Conflict, Event, Process
 
     call_command("migrate", verbosity=0)
     for name, group in (("olena", "Editor"), ("taras", "Editor"), ("petra", "Publisher")):
         user = User.objects.create_user(name, password="pw", is_staff=True)
         user.groups.add(Group.objects.get(name=group))
-    process = Process.objects.create(title="Live talks", slug="live", conflict="A war")
+    process = Process.objects.create(title="Live talks", slug="live", conflict=a_war(Conflict))
     events = {
         name: Event.objects.create(
             process=process,
@@ -45,13 +45,17 @@ def prepare():
     print(json.dumps(events))
 
 
+def a_war(conflict_model):
+    return conflict_model.objects.get_or_create(slug="a-war", defaults={"name": "A war"})[0]
+
+
 def long_record():
     from django.core.management import call_command
 
-    from tracker.models import Event, Process, RecordVersion
+    from tracker.models import Conflict, Event, Process, RecordVersion
 
     call_command("migrate", verbosity=0)
-    process = Process.objects.create(title="Long talks", slug="long", conflict="A war")
+    process = Process.objects.create(title="Long talks", slug="long", conflict=a_war(Conflict))
     Event.objects.bulk_create(
         (
             Event(
@@ -87,11 +91,11 @@ def report():
 def hold():
     from django.db import transaction
 
-    from tracker.models import Event, Process, RecordVersion
+    from tracker.models import Conflict, Event, Process, RecordVersion
 
     with transaction.atomic():
         RecordVersion.bump()
-        process = Process.objects.create(title="Bulk", slug="bulk", conflict="A war")
+        process = Process.objects.create(title="Bulk", slug="bulk", conflict=a_war(Conflict))
         Event.objects.bulk_create(
             Event(
                 process=process,

@@ -32,6 +32,7 @@ def admin_url(model_name, view, *args):
 def test_every_tracker_model_is_in_the_admin():
     assert TRACKER_MODELS == [
         "account",
+        "conflict",
         "event",
         "eventlink",
         "outcome",

@@ -41,7 +41,12 @@ def link_to_itself(values, page_object):
 #: Data that breaks each check constraint: changes to a row's values, by constraint name.
 CRAFTED = {
     "process_ends_after_start": {"start_date": "2025-05-10", "end_date": "2025-05-01"},
+    "conflict_ends_after_start": {"start_date": "2025-05-10", "end_date": "2025-05-01"},
     "event_ends_after_start": {"start_date": "2025-05-10", "end_date": "2025-05-01"},
+    "event_approximate_date_starts_its_period": {
+        "start_date": "2016-11-29",
+        "date_precision": "month",
+    },
     "party_state_has_country": {"kind": "state", "country": ""},
     "participation_names_someone": {"person": "", "party": ""},
     "outcome_quantity_has_unit": {"quantity": "5", "unit": ""},
@@ -112,7 +117,7 @@ def forms_reaching(model):
 
 def a_record_with_two_of_everything():
     record = make_full_record()
-    make_process(title="Black Sea talks", slug="black-sea")
+    make_process(title="Black Sea talks", slug="black-sea", conflict="Black Sea dispute")
     make_person(name="Sergiy Kyslytsya", slug="sergiy-kyslytsya")
     make_source(url="", title="Print report", publisher="Daily Paper")
     make_participation(event=record["exchange"], person=make_person(), role="delegate")

@@ -113,7 +113,7 @@ def test_a_backup_holds_every_table_the_app_registry_knows(tmp_path):
         for model in apps.get_models()
         if issubclass(model, HistoricalChanges)
     }
-    assert len(histories) == 12  # ten tracked models, and an outcome's parties for and against
+    assert len(histories) == 13  # eleven tracked models, and an outcome's parties for and against
     assert histories <= set(in_backup)
     assert list(rows) == list(in_backup)
     assert end == {"end": sum(len(r) for r in rows.values())}

@@ -10,10 +10,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.csvfiles import export_all, import_texts, record_tables, rows
-from tests.factories import make_full_record
+from tests.factories import make_conflict, make_full_record
 from tracker.columns import TABLES
 from tracker.imports import ImportRefused
-from tracker.models import Event, EventLink, Implementation, Outcome, Participation, Person
+from tracker.models import (
+    Conflict,
+    Event,
+    EventLink,
+    Implementation,
+    Outcome,
+    Participation,
+    Person,
+)
 from tracker.seeds import load_seeds
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +30,10 @@ OLD_FILES = Path(__file__).parent / "fixtures" / "csv-2026-11-28"
 
 
 def test_a_file_with_only_the_required_columns_in_another_order_imports():
+    make_conflict(name="Example conflict", slug="example-conflict")
     events = (
         "start_date,title,kind,conflict,process_title,process,slug\r\n"
-        "2026-03-01,Talks in Oslo,round_of_talks,Example conflict,Oslo track,oslo,oslo-talks\r\n"
+        "2026-03-01,Talks in Oslo,round_of_talks,example-conflict,Oslo track,oslo,oslo-talks\r\n"
     )
     participations = (
         "role,event,party,party_name,party_kind,party_country\r\n"
@@ -46,7 +55,7 @@ def test_a_file_with_only_the_required_columns_in_another_order_imports():
         "outcomes: 1 created",
     ]
     event = Event.objects.get(slug="oslo-talks")
-    assert (event.status, event.date_precision, event.process.conflict) == (
+    assert (event.status, event.date_precision, event.process.conflict.name) == (
         "draft",
         "day",
         "Example conflict",
@@ -61,7 +70,8 @@ def test_missing_and_unknown_columns_are_named():
         import_texts({"events": events})
     assert [str(p) for p in refused.value.problems] == [
         "events.csv, line 1: unknown column(s) colour, weather; events.csv has: id, slug, url, "
-        "process, process_title, conflict, kind, title, start_date, end_date, date_precision, "
+        "process, process_title, conflict, conflict_name, kind, title, start_date, end_date, "
+        "date_precision, period_position, "
         "start_time, duration, duration_note, venue, city, region, country, status, summary, "
         "source_notes, unverified, participants, outcomes, sources",
         "events.csv, line 1: missing required column(s) process, process_title, conflict, start_date",
@@ -142,6 +152,7 @@ def test_the_events_template_alone_and_all_four_together_import_as_they_are(clie
 
     assert report.counts["events"]["created"] == 2
     assert {t: c.get("created") for t, c in report.counts.items() if t != "events"} == {
+        "conflicts": 1,
         "processes": 1,
         "parties": 1,
         "people": 1,
@@ -208,19 +219,28 @@ def old_files():
 
 
 def test_files_from_the_previous_version_import_into_an_empty_database(client):
+    make_conflict(name="Russia–Ukraine war", slug="russia-ukraine-war")
     report = import_texts(old_files())
     assert report.counts["events"] == {"created": 47}
     assert Participation.objects.count() == len(rows(old_files()["participations"]))
     assert Outcome.objects.count() == len(rows(old_files()["outcomes"]))
 
 
-def rows_by_event(table, text):
-    """A file's rows grouped by event slug, without the columns export derives."""
-    kept = [c.name for c in TABLES[table].columns if not c.derived and c.name not in ("id",)]
+def rows_by_event(table, text, conflicts):
+    """A file's rows grouped by event slug, without the columns export derives; the
+    conflict as the record's conflict (old files name it, today's give its slug)."""
+    kept = [
+        c.name
+        for c in TABLES[table].columns
+        if not c.derived and c.name not in ("id", "conflict_name")
+    ]
     key = "slug" if table == "events" else "event"
     grouped = {}
     for row in rows(text):
-        grouped.setdefault(row[key], []).append({name: row.get(name, "") for name in kept})
+        values = {name: row.get(name, "") for name in kept}
+        if "conflict" in values:
+            values["conflict"] = conflicts.get(values["conflict"], values["conflict"])
+        grouped.setdefault(row[key], []).append(values)
     return grouped
 
 
@@ -243,7 +263,9 @@ def test_files_from_the_previous_version_plan_exactly_what_changed_since(client)
     old, now = old_files(), export_all(client)
     differing = set()
     for table, text in old.items():
-        then, today = rows_by_event(table, text), rows_by_event(table, now[table])
+        conflicts = {c.name: c.slug for c in Conflict.objects.all()}
+        then = rows_by_event(table, text, conflicts)
+        today = rows_by_event(table, now[table], conflicts)
         # An event with no rows in a file keeps the parts it has: only the events a file
         # names can change through it.
         differing |= {slug for slug in then if then[slug] != today.get(slug)}
@@ -261,7 +283,9 @@ def test_files_from_the_previous_version_plan_exactly_what_changed_since(client)
 
 
 def synthetic(n, start=0):
-    events = ["slug,process,process_title,conflict,kind,title,start_date,status,sources"]
+    events = [
+        "slug,process,process_title,conflict,conflict_name,kind,title,start_date,status,sources"
+    ]
     participations = [
         "event,position,person,person_name,party,party_name,party_kind,party_country,role,side,side_name"
     ]
@@ -269,14 +293,14 @@ def synthetic(n, start=0):
     links = ["from_event,relation,to_event"]
     for i in range(start, start + n):
         events.append(
-            f"e{i},track,Track,Conflict,round_of_talks,Talks {i},2025-01-01,published,https://example.org/{i} | Desk"
+            f"e{i},track,Track,war,War,round_of_talks,Talks {i},2025-01-01,published,https://example.org/{i} | Desk"
         )
         participations.append(
             f"e{i},1,person-{i},Person {i},party-{i},Party {i},organisation,,delegate,party-{i},Party {i}"
         )
         outcomes.append(f"e{i},1,agreement,agreed,Outcome {i}.,Party {i} [party-{i}],e{i + 1}")
         links.append(f"e{i + 1},follows,e{i}")
-    events.append(f"e{start + n},track,Track,Conflict,statement,Last,2025-01-02,published,")
+    events.append(f"e{start + n},track,Track,war,War,statement,Last,2025-01-02,published,")
     return {
         name: "\r\n".join(lines) + "\r\n"
         for name, lines in (

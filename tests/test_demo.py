@@ -16,6 +16,7 @@ from tests.factories import make_event
 from tracker.demo import DEMO_CONFLICT_NAMES, LENGTHS, demo_events
 from tracker.models import (
     Citation,
+    Conflict,
     Event,
     EventLink,
     Outcome,
@@ -47,6 +48,13 @@ def lengths(values):
     return min(map(len, values)), max(map(len, values))
 
 
+def participant_names(event):
+    for person, party, title in event.participations.values_list(
+        "person__name", "party__name", "title"
+    ):
+        yield from (part for part in (person, party, title) if part)
+
+
 def test_generate_demo_writes_a_record_at_the_seeds_shape():
     output = generate("--events", "300")
 
@@ -55,7 +63,13 @@ def test_generate_demo_writes_a_record_at_the_seeds_shape():
     assert Party.objects.count() == 10  # N/30
     assert Person.objects.count() == 100  # N/3
     assert Source.objects.count() == 60  # N/5
-    assert set(Process.objects.values_list("conflict", flat=True)) == set(DEMO_CONFLICT_NAMES)
+    conflicts = Conflict.objects.filter(processes__isnull=False).distinct()
+    assert {(c.name, c.demo) for c in conflicts} == {(n, True) for n in DEMO_CONFLICT_NAMES}
+    sample = Event.objects.order_by("?")[:20]
+    for event in sample:  # the derived fields as a save would make them
+        stored = (event.sort_date, event.search_text)
+        event.derive(participant_names=list(participant_names(event)))
+        assert (event.sort_date, event.search_text) == stored, event.slug
     assert demo_events().count() == 300
     assert per_event(Participation) <= set(range(2, 7))
     assert per_event(Outcome) == set(range(0, 4))

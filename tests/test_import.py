@@ -206,13 +206,18 @@ def test_a_look_alike_is_refused_naming_the_existing_slug(client, seeded, slug, 
     assert report.counts["people"]["created"] == 1
 
 
-def test_a_conflict_written_with_a_hyphen_is_a_look_alike_and_a_new_title_a_rename(client, seeded):
+def test_a_conflict_is_named_by_slug_and_an_unknown_one_is_refused_and_a_new_title_a_rename(
+    client, seeded
+):
     texts = export_all(client)
     texts["events"] = edit(
         texts["events"],
         lambda row: (
             row.update(
-                process="new-track", process_title="New track", conflict="Russia-Ukraine war"
+                process="new-track",
+                process_title="New track",
+                conflict="russia-ukraine",
+                conflict_name="Russia-Ukraine war",
             )
             if row["slug"] == ISTANBUL
             else None
@@ -221,10 +226,21 @@ def test_a_conflict_written_with_a_hyphen_is_a_look_alike_and_a_new_title_a_rena
     with pytest.raises(ImportRefused) as refused:
         import_texts(texts)
     (problem,) = refused.value.problems
-    assert (problem.column, problem.confirm) == ("conflict", "new")
-    assert (
-        "'Russia-Ukraine war' is written like the existing 'Russia–Ukraine war'" in problem.message
+    assert (problem.column, problem.confirm) == ("conflict_name", "new")
+    assert "named like the existing 'russia-ukraine-war'" in problem.message
+    report = import_texts(texts, confirm_new=True, dry_run=True)
+    assert report.counts["conflicts"]["created"] == 1
+
+    texts["events"] = edit(
+        texts["events"],
+        lambda row: row.update(conflict_name="") if row["slug"] == ISTANBUL else None,
     )
+    with pytest.raises(ImportRefused) as refused:
+        import_texts(texts)
+    (problem,) = refused.value.problems
+    assert problem.column == "conflict"
+    assert "unknown conflict 'russia-ukraine'" in problem.message
+    assert "Russia–Ukraine war [russia-ukraine-war]" in problem.message
 
     texts = export_all(client)
     process = Process.objects.get(events__slug=ISTANBUL)
@@ -294,8 +310,9 @@ def test_a_file_without_an_events_rows_keeps_what_the_event_has(client, seeded):
 
 def test_no_stored_text_gains_a_carriage_return(seeded):
     events = (
-        "slug,process,process_title,conflict,kind,title,start_date,summary,unverified\r\n"
-        "cr-test,new-track,New track,Test conflict,statement,CR test,2025-01-01,"
+        "slug,process,process_title,conflict,conflict_name,kind,title,start_date,summary,"
+        "unverified\r\n"
+        "cr-test,new-track,New track,test-conflict,Test conflict,statement,CR test,2025-01-01,"
         '"one\r\ntwo\rthree","a\r\nb"\r\n'
     )
     import_texts({"events": events})
@@ -350,3 +367,53 @@ def test_the_command_names_problems_and_what_would_lift_them(tmp_path, seeded):
     path.write_text("id,slug\r\n1,x\r\n")
     with pytest.raises(CommandError, match="events.csv, line 1: missing required column"):
         call_command("import_csv", str(path))
+
+
+def test_a_changed_participation_is_updated_in_place_keeping_its_id_and_history(client, seeded):
+    texts = export_all(client)
+    row_of = Participation.objects.filter(event__slug=ISTANBUL, person__slug="rustem-umerov")
+    participation = row_of.get()
+    history = participation.history.count()
+
+    def retitle(row):
+        if row["event"] == ISTANBUL and row["person"] == "rustem-umerov":
+            row["title"] = "Head of the delegation (retitled)"
+
+    texts["participations"] = edit(texts["participations"], retitle)
+
+    report = import_texts(texts)
+
+    assert report.counts["participations"]["changed"] == 1
+    kept = row_of.get()
+    assert kept.pk == participation.pk
+    assert kept.title == "Head of the delegation (retitled)"
+    assert kept.history.count() == history + 1
+
+
+@pytest.mark.parametrize("column", ["party_name", "side_name"])
+def test_another_name_for_an_existing_party_is_a_rename_to_confirm(client, seeded, column):
+    """Wherever the participations file names the party (as a party or as a side), it
+    gives the new name; the import refuses it as a rename to confirm. (The other files,
+    still giving the old name, would contradict it: a separate refusal.)"""
+    texts = export_all(client)
+    slug_column = column.removesuffix("_name")
+    target = next(row[slug_column] for row in rows(texts["participations"]) if row[slug_column])
+    name = Party.objects.get(slug=target).name
+
+    def rename(row):
+        for slug, name_column in (("party", "party_name"), ("side", "side_name")):
+            if row[slug] == target:
+                row[name_column] = f"{name} (renamed)"
+
+    texts["participations"] = edit(texts["participations"], rename)
+    before = state()
+
+    with pytest.raises(ImportRefused) as refused:
+        import_texts({"participations": texts["participations"]})
+
+    assert refused.value.confirmable == {"renames"}
+    (problem,) = refused.value.problems
+    assert problem.column in ("party_name", "side_name")
+    assert target in str(problem)
+    assert f"is called {name!r} in the record, not {name + ' (renamed)'!r}" in str(problem)
+    assert state() == before

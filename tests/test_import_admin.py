@@ -68,7 +68,9 @@ def test_a_publisher_previews_then_confirms(client, publisher):
     assert pending.user == publisher
     plan = client.get(reverse("admin:tracker_event_import_plan", args=[pending.token]))
     assert plan.content.decode() == pending.plan
-    assert plan.content.decode().startswith("processes: 1 created\n  created Istanbul direct talks")
+    assert plan.content.decode().startswith(
+        "conflicts: 1 unchanged\nprocesses: 1 created\n  created Istanbul direct talks"
+    )
 
     confirmed = client.post(URL, {"token": pending.token, "confirm": "1"}, follow=True)
 
@@ -76,7 +78,10 @@ def test_a_publisher_previews_then_confirms(client, publisher):
     assert confirmed.redirect_chain[-1][0] == reverse(
         "admin:tracker_importbatch_change", args=[batch.pk]
     )
-    assert f"Imported as Import {batch.pk}: processes: 1 created;" in text_of(confirmed)
+    assert (
+        f"Imported as Import {batch.pk}: conflicts: 1 unchanged; processes: 1 created;"
+        in text_of(confirmed)
+    )
     assert Event.objects.count() == 2
     assert batch.user == publisher
     assert batch.files == ["events.csv", "participations.csv", "outcomes.csv", "links.csv"]
@@ -153,8 +158,8 @@ def test_previews_nobody_confirmed_are_purged_after_a_day(client, publisher):
 
 
 def test_the_preview_lists_the_first_200_changes_of_a_table(client, publisher):
-    header = "slug,process,process_title,conflict,kind,title,start_date\r\n"
-    body = "".join(f"e{n},p,P,C,statement,Event {n},2025-01-01\r\n" for n in range(1, 211))
+    header = "slug,process,process_title,conflict,conflict_name,kind,title,start_date\r\n"
+    body = "".join(f"e{n},p,P,c,C,statement,Event {n},2025-01-01\r\n" for n in range(1, 211))
 
     preview = client.post(URL, uploads({"events": header + body}))
 

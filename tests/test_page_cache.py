@@ -17,6 +17,7 @@ from django.urls import resolve
 from django.utils import translation
 
 from tests.conftest import RECORDS, proxied_client
+from tests.crawl import crawl
 from tests.csvfiles import edit, export_all, import_texts
 from tests.factories import make_event, make_full_record, make_process, make_user
 from tests.test_public_pages import grow
@@ -105,33 +106,6 @@ def test_the_language_switch_refuses_unknown_languages_and_other_sites(
         assert response["Location"] == where
     else:
         assert "language: choose one of en, uk, ru." in response.content.decode()
-
-
-def crawl(client, starts, *, per_pattern=3):
-    """Visit the site as a reader following links, from ``starts``; at most ``per_pattern``
-    pages of each URL pattern. Returns ``{url: response}``."""
-    seen, queue, per_name = {}, list(starts), {}
-    while queue:
-        url = queue.pop(0)
-        if url in seen or url.startswith(("/static/", "/admin/")):
-            continue
-        name = resolve(urlsplit(url).path).url_name
-        if per_name.get(name, 0) >= per_pattern:
-            continue
-        per_name[name] = per_name.get(name, 0) + 1
-        response = seen[url] = client.get(url)
-        if response.streaming:
-            response.content_bytes = b"".join(response.streaming_content)
-            continue
-        body = response.content.decode()
-        # Links, sitemap entries, and the endpoint a timeline's script asks for more.
-        pattern = r'href="([^"#]+)"|<loc>([^<]+)</loc>|"endpoint": ?"([^"]+)"'
-        for found in re.findall(pattern, body):
-            link = "".join(found).replace("&amp;", "&")
-            parts = urlsplit(link)
-            if parts.netloc in ("", "testserver"):
-                queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
-    return seen
 
 
 def test_every_public_page_type_sets_no_cookie_cold_or_warm(load_record, client):

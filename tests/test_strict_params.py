@@ -114,7 +114,7 @@ def test_the_unknown_parameter_message_lists_what_the_page_takes(client, summit)
 
 @pytest.mark.parametrize(
     "url",
-    ["/", "/events/summit/", "/processes/track/", "/feed/", "/sitemap.xml", "/healthz"],
+    ["/", "/events/summit/", "/processes/track/", "/sitemap.xml", "/healthz"],
 )
 def test_pages_without_filters_refuse_any_parameter(client, summit, url):
     response = client.get(url, {"kind": "summit"})

@@ -46,6 +46,7 @@ from .forms import (
 )
 from .models import (
     Citation,
+    Conflict,
     Event,
     EventLink,
     Implementation,
@@ -142,11 +143,26 @@ class YearFilter(admin.SimpleListFilter):
         return queryset
 
 
+@admin.register(Conflict)
+class ConflictAdmin(RecordAdmin):
+    list_display = ["name", "status", "start_date", "end_date"]
+    list_filter = ["status"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "status", "description", "countries"]}),
+        (_("Dates"), {"fields": ["start_date", "end_date"]}),
+        (_("Record"), {"fields": RECORD_FIELDS, "classes": ["collapse"]}),
+    ]
+
+
 @admin.register(Process)
 class ProcessAdmin(RecordAdmin):
     list_display = ["title", "conflict", "status", "start_date", "end_date", "position"]
     list_filter = ["status", "conflict"]
-    search_fields = ["title", "description", "conflict"]
+    list_select_related = ["conflict"]
+    search_fields = ["title", "description", "conflict__name"]
+    autocomplete_fields = ["conflict"]
     prepopulated_fields = {"slug": ["title"]}
     fieldsets = [
         (None, {"fields": ["title", "slug", "conflict", "status", "description"]}),
@@ -332,7 +348,7 @@ class EventAdmin(ImportAdminMixin, RecordAdmin):
             _("When"),
             {
                 "fields": [
-                    ("start_date", "end_date", "date_precision"),
+                    ("start_date", "end_date", "date_precision", "period_position"),
                     ("start_time", "duration"),
                     "duration_note",
                 ]

@@ -64,11 +64,12 @@ def field_rules(field, value):
     """What the model field says about ``value``: choices, lengths, validators."""
     messages = []
     if isinstance(field, CountryField):
-        if value not in countries:
-            messages.append(
-                _("%(value)r is not an ISO 3166-1 alpha-2 country code") % {"value": value}
-            )
-        return messages
+        codes = value if field.multiple else [value]
+        return [
+            _("%(value)r is not an ISO 3166-1 alpha-2 country code") % {"value": code}
+            for code in codes
+            if code not in countries
+        ]
     if field.choices:
         allowed = [str(choice) for choice, _label in field.flatchoices]
         if value not in allowed:
@@ -271,9 +272,13 @@ class CarriedOut(Codec):
 class Derived(Codec):
     """A cell written from other data; import compares it and otherwise ignores it."""
 
-    def __init__(self, function, same=None):
+    def __init__(self, function, same=None, carries=()):
         self.function = function
         self._same = same
+        self.carries = list(carries)  # fields the import reads from the cell after all
+
+    def covers(self, column):
+        return self.carries
 
     def get(self, obj, context):
         return self.function(obj, context)
@@ -314,6 +319,12 @@ def _event_url(event, context):
 def _same_address(given, expected):
     """A file from another site has another host: only the event's path must match."""
     return given == expected or given.endswith(expected)
+
+
+def _conflict_name(event, context):
+    # An import row whose process was refused has none: the refusal says why.
+    conflict = getattr(getattr(event, "process", None), "conflict", None)
+    return conflict.name if conflict else ""
 
 
 def _participants(event, context):
@@ -401,6 +412,8 @@ class Column:
             current = getattr(current, name) if current is not None else None
         if isinstance(self.target, CountryField):
             return current.code if current else ""
+        if self.target.is_relation:  # a record named by its slug
+            return current.slug if current else ""
         if current is None and self.type == "string":
             return ""
         return current
@@ -527,10 +540,19 @@ EVENTS = Table(
         ),
         Column(
             "conflict",
-            "The conflict the process belongs to; for an existing process it must be the "
-            "one it has.",
+            "Slug of the conflict the process belongs to; for an existing process it must be "
+            "the one it has. Files from before conflicts had slugs (no conflict_name column) "
+            "may give the conflict's name instead.",
             field="process.conflict",
             required=True,
+        ),
+        Column(
+            "conflict_name",
+            "Name of the conflict. With a new slug in conflict it adds that conflict (shown "
+            "in the import's plan); for an existing conflict it must be the name it has, or "
+            "the import asks to confirm the rename.",
+            # With ``conflict`` it names the conflict, as process and process_title do.
+            codec=Derived(_conflict_name, carries=("Conflict.slug", "Conflict.name")),
         ),
         Column("kind", "Kind of event.", field="kind", required=True),
         Column("title", "Title of the event.", field="title", required=True),
@@ -545,6 +567,13 @@ EVENTS = Table(
             "date_precision",
             "How exactly the date is known (`day` when left out).",
             field="date_precision",
+        ),
+        Column(
+            "period_position",
+            "For a date known only to the month or year: `early`, `middle` or `late` in that "
+            "period, which places the event among dated events in lists and charts "
+            "(`middle` when left out; ignored for `day`). Not a date.",
+            field="period_position",
         ),
         Column("start_time", "Local start time (HH:MM:SS).", field="start_time"),
         Column("duration", "Duration (ISO 8601, e.g. PT1H55M).", field="duration"),
@@ -588,7 +617,8 @@ EVENTS = Table(
             "slug": "2030-01-15-example-talks",
             "process": "example-talks",
             "process_title": "Example talks",
-            "conflict": "Example conflict",
+            "conflict": "example-conflict",
+            "conflict_name": "Example conflict",
             "kind": "round_of_talks",
             "title": "First round of the example talks",
             "start_date": "2030-01-15",
@@ -608,7 +638,8 @@ EVENTS = Table(
             "slug": "2030-02-01-example-exchange",
             "process": "example-talks",
             "process_title": "Example talks",
-            "conflict": "Example conflict",
+            "conflict": "example-conflict",
+            "conflict_name": "Example conflict",
             "kind": "prisoner_exchange",
             "title": "Exchange agreed at the first round",
             "start_date": "2030-02-01",
@@ -776,6 +807,9 @@ LEFT_OUT = {
     "*.changed_by": _BOOKKEEPING,
     "*.version": _BOOKKEEPING,
     "Event.published_at": "Stamped by the tracker when an event is first published.",
+    "Event.sort_date": "Derived by the tracker from start_date, date_precision and "
+    "period_position; files carry those instead.",
+    "Event.search_text": "Derived by the tracker from the event and its participants, for search.",
     "Process.description": "A process's description, dates, status and lane order are "
     "curated in the tracker and in seeds/; the files name a process by slug, title and "
     "conflict.",
@@ -789,6 +823,14 @@ LEFT_OUT = {
     "Party.wikidata_id": "Wikidata ids are curated in the tracker and in seeds/.",
     "Outcome.sources": "Sources of single outcomes are curated in the tracker; the events "
     "file carries each event's sources.",
+    "Conflict.description": "A conflict's description, countries, dates and status are "
+    "curated in the tracker and in seeds/; the files name a conflict by slug and name.",
+    "Conflict.countries": "See Conflict.description.",
+    "Conflict.start_date": "See Conflict.description.",
+    "Conflict.end_date": "See Conflict.description.",
+    "Conflict.status": "See Conflict.description.",
+    "Conflict.demo": "Marks the synthetic conflicts generate_demo writes; never imported.",
+    "SlugHistory": "Earlier addresses of renamed records, kept so that they redirect.",
     "RecordVersion": "The record-wide version that caches and validators follow.",
     "ImportBatch": "The record of each import, kept so that it can be reverted.",
     "PendingImport": "Uploaded files waiting between an import's preview and its confirmation.",

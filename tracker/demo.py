@@ -10,7 +10,7 @@ spanning several days; names in several scripts.
 
 Every row is written in bulk with the bookkeeping of :mod:`tracker.models.bulk` (history
 rows, versions, one move of the record-wide version per batch). Demo records belong to
-the conflicts named in :data:`DEMO_CONFLICT_NAMES`: that is what marks them as demo.
+demo conflicts (``Conflict.demo``), named in :data:`DEMO_CONFLICT_NAMES`.
 """
 
 import datetime
@@ -22,6 +22,7 @@ from django.db import connection, transaction
 
 from .models import (
     Citation,
+    Conflict,
     Event,
     EventLink,
     Outcome,
@@ -31,10 +32,12 @@ from .models import (
     Process,
     RecordVersion,
     Source,
+    periods,
 )
 from .models.bulk import insert_with_history, reset_sequences
+from .text import search_key
 
-#: The conflicts that mark a record as demo (the processes' ``conflict``).
+#: The demo conflicts' names (marked ``Conflict.demo``).
 DEMO_CONFLICT_NAMES = (
     "Demo: war over the northern valleys",
     "Demo: border dispute on the eastern river",
@@ -105,12 +108,22 @@ class DemoRefused(Exception):
 
 
 def demo_conflicts(rng):
-    """The demo conflicts, as the names processes carry. The one place that makes them."""
-    return list(DEMO_CONFLICT_NAMES)
+    """The demo conflicts' ids. The one place that makes them: marked as demo."""
+    rows = [
+        {
+            "name": name,
+            "slug": f"demo-conflict-{n + 1}",
+            "description": "A synthetic conflict written by generate_demo.",
+            "status": rng.choice([s for s, _label in Conflict.Status.choices]),
+            "demo": True,
+        }
+        for n, name in enumerate(DEMO_CONFLICT_NAMES)
+    ]
+    return list(_write(Conflict, rows))
 
 
 def demo_events():
-    return Event.objects.filter(process__conflict__in=DEMO_CONFLICT_NAMES)
+    return Event.objects.filter(process__conflict__demo=True)
 
 
 def check_database(*, force=None):
@@ -141,25 +154,32 @@ def snap_to_precision(day, precision):
     return day
 
 
-def with_derived_fields(events):
+def with_derived_fields(events, participant_names):
     """Fill in what event rows (dicts of field values) derive from their other fields,
     before they are inserted.
 
     The one place for it: dates are stored as their precision says (month: the 1st; year:
-    1 January); fields derived from an event's own text or dates go here too.
+    1 January); the sort date and the search text as ``Event.derive`` makes them, the
+    latter with the names of each event's participants (``participant_names``, a list per
+    row).
     """
-    for event in events:
+    for event, names in zip(events, participant_names, strict=True):
         precision = event["date_precision"]
         event["start_date"] = snap_to_precision(event["start_date"], precision)
         if event["end_date"]:
             event["end_date"] = snap_to_precision(event["end_date"], precision)
             if event["end_date"] <= event["start_date"]:
                 event["end_date"] = None
+        event["sort_date"] = periods.sort_date(
+            event["start_date"], precision, event["period_position"]
+        )
+        own = [event["title"], event["summary"], event.get("venue"), event["city"]]
+        event["search_text"] = "\n".join(search_key(part) for part in (*own, *names) if part)
     return events
 
 
 #: The event fields :func:`with_derived_fields` leaves as Python values.
-EVENT_PREPARED = ["start_date", "end_date", "published_at"]
+EVENT_PREPARED = ["start_date", "end_date", "sort_date", "published_at"]
 
 
 class Text:
@@ -211,7 +231,7 @@ def _processes(rng, counts, text):
         {
             "title": f"Demo track {n + 1}: {text((20, 60))}",
             "slug": f"demo-process-{n + 1}",
-            "conflict": conflicts[n % len(conflicts)],
+            "conflict_id": conflicts[n % len(conflicts)],
             "description": text(LENGTHS["summary"]),
             "start_date": datetime.date(1990 + rng.randrange(25), 1 + rng.randrange(12), 1),
             "status": rng.choice(statuses),
@@ -286,6 +306,11 @@ def _event(rng, n, process, text, draft, now):
         "start_date": start,
         "end_date": end if spans else None,
         "date_precision": precision,
+        "period_position": (
+            rng.choice(PERIOD_POSITIONS)
+            if precision != Event.Precision.DAY
+            else Event.PeriodPosition.MIDDLE
+        ),
         "city": place,
         "country": country,
         "summary": text(LENGTHS["summary"]),
@@ -294,9 +319,15 @@ def _event(rng, n, process, text, draft, now):
     }
 
 
-def _parts(rng, event_ids, people, sources, text):
+PERIOD_POSITIONS = [p for p, _label in Event.PeriodPosition.choices]
+
+
+def _parts(rng, event_ids, chosen, sources, text):
+    """The parts of the events ``event_ids``; ``chosen``: each event's participants as
+    ``(person id, party id)``, picked before the events were written (their names are in
+    the events' search text)."""
     participations, outcomes, citations, links = [], [], [], []
-    for n, event_id in enumerate(event_ids):
+    for n, (event_id, picked) in enumerate(zip(event_ids, chosen, strict=True)):
         if n and rng.random() < LINK_SHARE:
             links.append(
                 {
@@ -305,7 +336,7 @@ def _parts(rng, event_ids, people, sources, text):
                     "to_event_id": event_ids[rng.randrange(n)],
                 }
             )
-        for position, (person, party) in enumerate(rng.sample(people, rng.randint(2, 6)), 1):
+        for position, (person, party) in enumerate(picked, 1):
             role = rng.choice(ROLES)
             participations.append(
                 {
@@ -355,6 +386,8 @@ def generate_demo(*, events, seed=2025, force=None, out=print):
         processes = _processes(rng, counts, text)
         _parties, people = _actors(rng, counts)
         sources = _sources(rng, counts, text)
+        names = dict(Person.objects.values_list("pk", "name"))
+        party_names = dict(Party.objects.values_list("pk", "name"))
     out(f"  processes, parties, people and sources written ({time.perf_counter() - began:.1f} s)")
     drafts = set(rng.sample(range(events), round(events * DRAFT_SHARE)))
     now = datetime.datetime.now(tz=datetime.UTC)
@@ -363,14 +396,35 @@ def generate_demo(*, events, seed=2025, force=None, out=print):
         with transaction.atomic():
             RecordVersion.queue_write()
             rows = [_event(rng, n, rng.choice(processes), text, n in drafts, now) for n in chunk]
-            ids = _write(Event, with_derived_fields(rows), prepared=EVENT_PREPARED)
-            _parts(rng, ids, people, sources, text)
+            chosen = [rng.sample(people, rng.randint(2, 6)) for _row in rows]
+            named = [
+                [
+                    name
+                    for person, party in picked
+                    for name in (names[person], party_names.get(party))
+                    if name
+                ]
+                for picked in chosen
+            ]
+            ids = _write(Event, with_derived_fields(rows, named), prepared=EVENT_PREPARED)
+            _parts(rng, ids, chosen, sources, text)
         out(
             f"  events {chunk[-1] + 1:,} of {events:,} written with their parts"
             f" ({time.perf_counter() - began:.1f} s)"
         )
     reset_sequences(
-        [Process, Party, Person, Source, Event, Participation, Outcome, Citation, EventLink]
+        [
+            Conflict,
+            Process,
+            Party,
+            Person,
+            Source,
+            Event,
+            Participation,
+            Outcome,
+            Citation,
+            EventLink,
+        ]
     )
     out(optimise_database())
     out(f"Done in {time.perf_counter() - began:.1f} s.")

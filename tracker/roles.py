@@ -10,6 +10,7 @@ this module again (after new models are added, say).
 from django.contrib.auth.models import Group, Permission
 
 RECORD_MODELS = [
+    "conflict",
     "process",
     "party",
     "person",

@@ -27,7 +27,7 @@ from .imports import ImportRefused, Options, build_plan
 from .imports.plan import CHANGED, CREATED, DELETED, SKIPPED, THROUGH_PARTS, UNCHANGED
 from .imports.read import Row
 from .imports.write import write_plan
-from .models import Event, Implementation, Party, Person, Process, RecordVersion
+from .models import Conflict, Event, Implementation, Party, Person, Process, RecordVersion
 
 CHANGE_REASON = "Loaded from the seed files"
 
@@ -42,6 +42,16 @@ SEED_NAMES = {
 EVENT_REQUIRED = ["slug", "title", "kind", "start", "summary", "sources"]
 PARTS = {"participants": PARTICIPATIONS, "outcomes": OUTCOMES, "links": LINKS}
 RECORDS = {
+    "conflicts": (
+        Conflict,
+        {"slug", "name", "status"},
+        {
+            "description": "description",
+            "countries": "countries",
+            "start": "start_date",
+            "end": "end_date",
+        },
+    ),
     "parties": (Party, {"slug", "name", "kind"}, {"country": "country", "wikidata": "wikidata_id"}),
     "people": (Person, {"slug", "name"}, {"party": "party", "wikidata": "wikidata_id"}),
     "processes": (
@@ -298,6 +308,8 @@ def _record(model, label, where, entry, optional, problems):
                 fields[name] = model_field.get_default()
             elif isinstance(model_field, models.DateField):
                 fields[name] = _as_date(value)
+            elif isinstance(value, list):  # countries: stored sorted, as the field keeps them
+                fields[name] = sorted(str(item) for item in value)
             else:
                 fields[name] = _as_text(value) if isinstance(value, str) else value
         except (ValueError, CellError) as error:

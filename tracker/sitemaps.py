@@ -1,17 +1,22 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .models import Event, Party, Person, Process
+from .models import Conflict, Event, Party, Person, Process
 
 
 class EventSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return Event.objects.published().order_by("start_date", "pk")
+        return Event.objects.published().chronological()
 
     def lastmod(self, item):
         return item.updated_at
+
+
+class ConflictSitemap(Sitemap):
+    def items(self):
+        return Conflict.objects.public().order_by("name", "pk")
 
 
 class ProcessSitemap(Sitemap):
@@ -33,7 +38,7 @@ class PageSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["home", "event-list"]
+        return ["home", "event-list", "conflict-list", "process-list", "party-list", "person-list"]
 
     def location(self, item):
         return reverse(item)
@@ -42,6 +47,7 @@ class PageSitemap(Sitemap):
 SITEMAPS = {
     "pages": PageSitemap,
     "events": EventSitemap,
+    "conflicts": ConflictSitemap,
     "processes": ProcessSitemap,
     "parties": PartySitemap,
     "people": PersonSitemap,

@@ -5,6 +5,7 @@ from django.urls import path
 from . import views
 from .columns import TABLES
 from .feeds import PublishedEventsFeed
+from .filters import EventFilter
 from .public import public
 from .sitemaps import SITEMAPS
 
@@ -13,8 +14,13 @@ urlpatterns = [
     path("events/", views.event_list, name="event-list"),
     path("events/timeline.json", views.events_timeline, name="events-timeline"),
     path("events/<slug:slug>/", views.event_detail, name="event-detail"),
+    path("conflicts/", views.conflict_list, name="conflict-list"),
+    path("conflicts/<slug:slug>/", views.conflict_detail, name="conflict-detail"),
+    path("processes/", views.process_list, name="process-list"),
     path("processes/<slug:slug>/", views.process_detail, name="process-detail"),
+    path("parties/", views.party_list, name="party-list"),
     path("parties/<slug:slug>/", views.party_detail, name="party-detail"),
+    path("people/", views.person_list, name="person-list"),
     path("people/<slug:slug>/", views.person_detail, name="person-detail"),
     path("export/", views.export_index, name="export"),
     path("export/datapackage.json", views.datapackage, name="datapackage"),
@@ -23,7 +29,7 @@ urlpatterns = [
         for name in TABLES
     ),
     path("export/templates/<str:table>.csv", views.csv_template, name="csv-template"),
-    path("feed/", public(answers="text")(PublishedEventsFeed()), name="feed"),
+    path("feed/", public(filters=EventFilter, answers="text")(PublishedEventsFeed()), name="feed"),
     path(
         "sitemap.xml",
         public(extras=("p",), answers="text")(sitemap),

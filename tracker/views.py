@@ -8,16 +8,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count
 from django.http import (
     Http404,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -28,8 +29,15 @@ from . import charts
 from .columns import TABLES, data_package
 from .csv_export import csv_lines, file_name, template_text
 from .export_slots import ExportsBusy, slot_for
-from .filters import EventFilter, error_text, filter_events
-from .models import Event, Outcome, Participation, Party, Person, Process
+from .filters import (
+    EventFilter,
+    PartyIndexFilter,
+    PersonIndexFilter,
+    ProcessIndexFilter,
+    error_text,
+    filter_events,
+)
+from .models import Conflict, Event, Outcome, Participation, Party, Person, Process, SlugHistory
 from .public import public
 
 logger = logging.getLogger(__name__)
@@ -42,6 +50,39 @@ def visible_events(request):
     return Event.objects.published()
 
 
+class Moved(Exception):
+    """The record asked for by an old slug: answered with a permanent redirect."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+def found_or_moved(queryset, slug):
+    """The record of ``queryset`` called ``slug``; :class:`Moved` when it was once called
+    so (and is still in ``queryset``); 404 otherwise."""
+    found = queryset.filter(slug=slug).first()
+    if found is not None:
+        return found
+    moved = SlugHistory.current(queryset, slug)
+    if moved is None:
+        raise Http404(_("There is no such page."))
+    raise Moved(moved)
+
+
+def follows_moves(view):
+    """A detail view whose record may be asked for by an old slug (301 to the new one)."""
+
+    def detail(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Moved as moved:
+            return HttpResponsePermanentRedirect(moved.obj.get_absolute_url())
+
+    detail.__name__ = view.__name__
+    detail.__doc__ = view.__doc__
+    return detail
+
+
 def list_query(filterset):
     """The filters as the event list reads them (dates in ISO form): timeline counts
     link there, and the timeline endpoint is asked with them."""
@@ -52,11 +93,11 @@ def list_query(filterset):
     return query
 
 
-def timeline_context(events, *, query, hover_extra=None):
+def timeline_context(events, *, query, hover_extra=None, total=None):
     """The timeline of ``events`` (a queryset of public events), the same events or
     counts as a table, and the legend; ``query`` selects the same events on the event
     list (``{}`` for the whole record, ``{"process": slug}``…)."""
-    timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra)
+    timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra, total=total)
     return {
         "figure": timeline.figure,
         "mode": timeline.mode,
@@ -73,8 +114,9 @@ def timeline_context(events, *, query, hover_extra=None):
 def home(request):
     events = Event.objects.published()
     context = {
+        "conflicts": Conflict.objects.public().for_index(),
         "timeline": timeline_context(events, query={}),
-        "latest": events.select_related("process").order_by("-start_date", "-pk")[:6],
+        "latest": events.select_related("process").chronological().reverse()[:6],
         "summary": events.summary(),
     }
     return render(request, "tracker/home.html", context)
@@ -90,7 +132,9 @@ def event_list(request):
         "filter": filterset,
         "page": page,
         "timeline": (
-            timeline_context(events, query=list_query(filterset)) if page.paginator.count else None
+            timeline_context(events, query=list_query(filterset), total=page.paginator.count)
+            if page.paginator.count
+            else None
         ),
     }
     return render(
@@ -123,16 +167,16 @@ def events_timeline(request):
 
 
 @public()
+@follows_moves
 def event_detail(request, slug):
     preview = request.user.is_staff
-    event = get_object_or_404(visible_events(request).for_detail(include_drafts=preview), slug=slug)
+    event = found_or_moved(visible_events(request).for_detail(include_drafts=preview), slug)
     neighbours = visible_events(request).filter(process=event.process).exclude(pk=event.pk)
-    before = Q(start_date__lt=event.start_date) | Q(start_date=event.start_date, pk__lt=event.pk)
     context = {
         "event": event,
         "sides": participants_by_side(event.participations.all()),
-        "previous": neighbours.filter(before).order_by("-start_date", "-pk").first(),
-        "next": neighbours.exclude(before).order_by("start_date", "pk").first(),
+        "previous": neighbours.before(event).reverse().first(),
+        "next": neighbours.after(event).first(),
     }
     return render(request, "tracker/event_detail.html", context)
 
@@ -157,43 +201,83 @@ def participants_by_side(participations):
     ]
 
 
-@public()
-def process_detail(request, slug):
-    process = get_object_or_404(Process.objects.public(), slug=slug)
-    events = Event.objects.published().filter(process=process)
-    participants = (
+def participants_of(events):
+    """Who took part in ``events``, each with their number of events, most first."""
+    return (
         Participation.objects.filter(event__in=events)
         .values("person__name", "person__slug", "party__name", "party__slug")
         .annotate(events=Count("event", distinct=True))
         .order_by("-events", "person__name", "party__name")
     )
-    agreements = list(
-        Outcome.objects.filter(event__in=events)
-        .agreements()
-        .annotate(
-            carried_out_on=Min(
-                "implementations__event__start_date",
-                filter=Q(implementations__event__in=Event.objects.published()),
-            )
-        )
-        .values(
-            "description",
-            "status",
-            "carried_out_on",
-            agreed_on=F("event__start_date"),
-            event_title=F("event__title"),
-            event_slug=F("event__slug"),
-        )
-        .order_by("agreed_on", "pk")
-    )
+
+
+@public()
+@follows_moves
+def process_detail(request, slug):
+    process = found_or_moved(Process.objects.public().select_related("conflict"), slug)
+    events = Event.objects.published().filter(process=process)
+    agreements = Outcome.objects.follow_through(events)
     context = {
         "process": process,
         "timeline": timeline_context(events, query={"process": process.slug}),
-        "participants": participants,
+        "participants": participants_of(events),
         "agreements": agreements,
         "follow_through": charts.follow_through_figure(agreements) if agreements else None,
     }
     return render(request, "tracker/process_detail.html", context)
+
+
+@public()
+def conflict_list(request):
+    conflicts = Conflict.objects.public().for_index()
+    return render(request, "tracker/conflict_list.html", {"conflicts": conflicts})
+
+
+@public()
+@follows_moves
+def conflict_detail(request, slug):
+    conflict = found_or_moved(Conflict.objects.public(), slug)
+    events = Event.objects.published().filter(process__conflict=conflict)
+    agreements = Outcome.objects.follow_through(events)
+    context = {
+        "conflict": conflict,
+        "summary": events.summary(),
+        "timeline": timeline_context(events, query={"conflict": conflict.slug}),
+        "processes": Process.objects.public().filter(conflict=conflict).for_index(),
+        "participants": participants_of(events),
+        "agreements": agreements,
+        "follow_through": charts.follow_through_figure(agreements) if agreements else None,
+    }
+    return render(request, "tracker/conflict_detail.html", context)
+
+
+def index_page(request, filterset_class, queryset, template):
+    """A browse index: public records narrowed by ``?conflict=``, 50 a page, each with its
+    number of published events; an unknown conflict answers 400."""
+    filterset = filterset_class(request.GET, queryset=queryset)
+    valid = filterset.is_valid()
+    rows = filterset.qs if valid else queryset.none()
+    page = Paginator(rows, settings.TRACKER_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page}
+    return render(request, template, context, status=200 if valid else 400)
+
+
+@public(filters=ProcessIndexFilter, extras=("page",))
+def process_list(request):
+    processes = Process.objects.public().for_index().order_by("position", "start_date", "title")
+    return index_page(request, ProcessIndexFilter, processes, "tracker/process_list.html")
+
+
+@public(filters=PartyIndexFilter, extras=("page",))
+def party_list(request):
+    parties = Party.objects.public().for_index().order_by("name", "pk")
+    return index_page(request, PartyIndexFilter, parties, "tracker/party_list.html")
+
+
+@public(filters=PersonIndexFilter, extras=("page",))
+def person_list(request):
+    people = Person.objects.public().for_index().order_by("name", "pk")
+    return index_page(request, PersonIndexFilter, people, "tracker/person_list.html")
 
 
 def actor_page(request, template, actor, participations, *, query):
@@ -201,7 +285,7 @@ def actor_page(request, template, actor, participations, *, query):
     participations = list(
         participations.filter(event__in=Event.objects.published())
         .select_related("event__process", "person", "party", "side")
-        .order_by("event__start_date", "event_id", "position")
+        .order_by("event__sort_date", "event__start_date", "event_id", "position")
     )
     roles = {}
     for p in participations:
@@ -220,8 +304,9 @@ def actor_page(request, template, actor, participations, *, query):
 
 
 @public()
+@follows_moves
 def party_detail(request, slug):
-    party = get_object_or_404(Party.objects.public(), slug=slug)
+    party = found_or_moved(Party.objects.public(), slug)
     participations = Participation.objects.involving(party)
     return actor_page(
         request, "tracker/party_detail.html", party, participations, query={"party": slug}
@@ -229,8 +314,9 @@ def party_detail(request, slug):
 
 
 @public()
+@follows_moves
 def person_detail(request, slug):
-    person = get_object_or_404(Person.objects.public().select_related("party"), slug=slug)
+    person = found_or_moved(Person.objects.public().select_related("party"), slug)
     participations = Participation.objects.filter(person=person)
     return actor_page(
         request, "tracker/person_detail.html", person, participations, query={"person": slug}

@@ -9,12 +9,14 @@ SELECT
   '/events/' || e.slug || '/' AS url,
   p.slug AS process,
   p.title AS process_title,
-  p.conflict,
+  conflict.slug AS conflict,
+  conflict.name AS conflict_name,
   e.kind,
   e.title,
   e.start_date,
   e.end_date,
   e.date_precision,
+  e.period_position,
   e.start_time,
   e.duration,
   e.duration_note,
@@ -77,5 +79,6 @@ SELECT
   ) AS sources
 FROM tracker_event e
 JOIN tracker_process p ON p.id = e.process_id
+JOIN tracker_conflict conflict ON conflict.id = p.conflict_id
 WHERE e.status = 'published'
-ORDER BY e.start_date, e.start_time NULLS FIRST, e.id
+ORDER BY e.sort_date, e.start_time NULLS FIRST, e.start_date, e.id

@@ -9,5 +9,5 @@ JOIN tracker_event e ON e.id = l.from_event_id
 JOIN tracker_event other ON other.id = l.to_event_id
 WHERE e.status = 'published' AND other.status = 'published'
 ORDER BY
-  e.start_date, e.start_time IS NOT NULL, e.start_time, e.id,
-  other.start_date, other.id, l.relation, l.id
+  e.sort_date, e.start_time IS NOT NULL, e.start_time, e.start_date, e.id,
+  other.sort_date, other.start_date, other.id, l.relation, l.id

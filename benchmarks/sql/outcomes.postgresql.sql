@@ -27,7 +27,7 @@ SELECT
       SELECT later.slug
       FROM tracker_implementation i JOIN tracker_event later ON later.id = i.event_id
       WHERE i.outcome_id = o.id AND i.extent = 'full' AND later.status = 'published'
-      ORDER BY later.start_date, later.id
+      ORDER BY later.sort_date, later.start_date, later.id
     ) AS parts
   ) AS carried_out_by,
   (
@@ -35,10 +35,10 @@ SELECT
       SELECT later.slug
       FROM tracker_implementation i JOIN tracker_event later ON later.id = i.event_id
       WHERE i.outcome_id = o.id AND i.extent = 'partial' AND later.status = 'published'
-      ORDER BY later.start_date, later.id
+      ORDER BY later.sort_date, later.start_date, later.id
     ) AS parts
   ) AS carried_out_in_part_by
 FROM tracker_outcome o
 JOIN tracker_event e ON e.id = o.event_id
 WHERE e.status = 'published'
-ORDER BY e.start_date, e.start_time NULLS FIRST, e.id, o.position, o.id
+ORDER BY e.sort_date, e.start_time NULLS FIRST, e.start_date, e.id, o.position, o.id

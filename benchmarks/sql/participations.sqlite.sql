@@ -19,4 +19,4 @@ LEFT JOIN tracker_person person ON person.id = pa.person_id
 LEFT JOIN tracker_party party ON party.id = pa.party_id
 LEFT JOIN tracker_party side ON side.id = pa.side_id
 WHERE e.status = 'published'
-ORDER BY e.start_date, e.start_time IS NOT NULL, e.start_time, e.id, pa.position, pa.id
+ORDER BY e.sort_date, e.start_time IS NOT NULL, e.start_time, e.start_date, e.id, pa.position, pa.id

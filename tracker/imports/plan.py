@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from ..cells import format_value
 from ..models import (
     Citation,
+    Conflict,
     Event,
     EventLink,
     Implementation,
@@ -28,6 +29,7 @@ from ..models import (
 
 #: The order records are written in (and listed in): what others point to comes first.
 MODELS = [
+    Conflict,
     Process,
     Party,
     Person,
@@ -41,7 +43,7 @@ MODELS = [
 ]
 
 #: The field that names a record: a change to it is a rename.
-NAME_FIELDS = {Process: "title", Party: "name", Person: "name"}
+NAME_FIELDS = {Conflict: "name", Process: "title", Party: "name", Person: "name"}
 
 CREATED, CHANGED, DELETED, UNCHANGED, SKIPPED = (
     "created",

@@ -21,8 +21,6 @@ from ..models import (
     Outcome,
     Participation,
     Party,
-    Person,
-    Process,
 )
 from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
@@ -343,8 +341,8 @@ def _changed_event(context, row, event):
 
 
 def plan_records(context, records):
-    """Seed records (processes, parties, people) given in full: ``{model: [(slug, fields,
-    row)]}``."""
-    for model in (Process, Party, Person):
+    """Seed records (conflicts, processes, parties, people) given in full: ``{model:
+    [(slug, fields, row)]}``."""
+    for model in REFERENCED:
         for slug, fields, row in records.get(model, []):
             context.refs.record(model, slug, fields, row)

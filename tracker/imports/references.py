@@ -9,16 +9,21 @@ duplicate unless new records are confirmed.
 
 from django.utils.translation import gettext as _
 
-from ..columns import Sources, field_rules
-from ..models import Party, Person, Process, Source
+from ..columns import EVENTS, Sources, field_rules
+from ..models import Conflict, Party, Person, Process, Source
 from ..text import name_key
 from .plan import CHANGED, CREATED, NAME_FIELDS, Change
 from .rules import instance_problems
 
 CHUNK = 500
-MODELS = (Process, Party, Person)
+MODELS = (Conflict, Process, Party, Person)
 #: What a new record needs besides its slug, and what it gets when the files say nothing.
-NEEDED = {Process: ("title", "conflict"), Party: ("name",), Person: ("name",)}
+NEEDED = {
+    Conflict: ("name",),
+    Process: ("title", "conflict"),
+    Party: ("name",),
+    Person: ("name",),
+}
 DEFAULTS = {Party: {"kind": Party.Kind.OTHER}}
 
 
@@ -33,6 +38,8 @@ def stored(obj, name):
     value = getattr(obj, name)
     if name == "country":
         return value.code if value else ""
+    if name == "countries":
+        return [country.code for country in value]
     return value
 
 
@@ -47,6 +54,7 @@ class Claim:
     def __init__(self, row, column):
         self.row, self.column = row, column
         self.attrs = {}
+        self.broken = False  # refused already: planned no further
 
 
 class KnownNames:
@@ -58,14 +66,10 @@ class KnownNames:
 
     def of(self, model):
         if model not in self._known:
-            fields = ["slug", NAME_FIELDS[model]] + (["conflict"] if model is Process else [])
-            known = {"names": {}, "keys": {}, "conflicts": {}}
-            for values in model.objects.values_list(*fields):
-                slug, name = values[0], values[1]
+            known = {"names": {}, "keys": {}}
+            for slug, name in model.objects.values_list("slug", NAME_FIELDS[model]):
                 known["names"][name] = slug
                 known["keys"].setdefault(name_key(name), (slug, name))
-                if model is Process:
-                    known["conflicts"].setdefault(name_key(values[2]), values[2])
             self._known[model] = known
         return self._known[model]
 
@@ -83,11 +87,6 @@ class KnownNames:
         slug, existing = self.of(type(obj))["keys"].get(name_key(name), (None, None))
         return (slug, existing) if slug and slug != obj.slug else None
 
-    def conflict_lookalike(self, process):
-        """A conflict the record writes differently from ``process.conflict``, or None."""
-        conflict = self.of(Process)["conflicts"].get(name_key(process.conflict))
-        return conflict if conflict and conflict != process.conflict else None
-
 
 class References:
     """Processes, parties and people by slug, as the import will leave them."""
@@ -99,6 +98,7 @@ class References:
         self.records = {model: {} for model in MODELS}
         self.names = KnownNames()
         self.seeds = SeedRecords(self)
+        self.conflicts = ConflictNames(self)
 
     def claim(self, model, slug, attrs, row, columns):
         """Note that ``row`` names ``slug`` with ``attrs`` (``{field: value}``; empty values
@@ -127,7 +127,10 @@ class References:
         return self.records[model].get(slug) if slug else None
 
     def resolve(self):
+        self.conflicts.claim_named(self.context.rows(EVENTS))
         for model in MODELS:
+            if model is Process:
+                self.conflicts.resolve(self.claims[Process].values())
             slugs = set(self.claims[model]) | set(self.full[model])
             existing = {}
             for chunk in in_chunks(slugs):
@@ -142,6 +145,9 @@ class References:
 
     def _existing(self, model, obj):
         claim = self.claims[model][obj.slug]
+        if claim.broken:
+            self.records[model][obj.slug] = obj
+            return
         changes = [
             Change(name, stored(obj, name), value)
             for name, (value, _row, _column) in claim.attrs.items()
@@ -165,6 +171,8 @@ class References:
 
     def _new(self, model, slug):
         claim = self.claims[model][slug]
+        if claim.broken:
+            return
         attrs = {name: value for name, (value, _row, _column) in claim.attrs.items()}
         missing = [name for name in NEEDED[model] if name not in attrs]
         if missing:
@@ -221,14 +229,6 @@ class References:
                 "name": found[1],
             }
             self.context.refuse(row, column, message, confirm="new")
-        conflict = self.names.conflict_lookalike(obj) if type(obj) is Process else None
-        if conflict:
-            row, column = _where(claim, "conflict")
-            message = _(
-                "the conflict %(new)r is written like the existing %(old)r: write it the same "
-                "way, or confirm new records if they differ"
-            ) % {"new": obj.conflict, "old": conflict}
-            self.context.refuse(row, column, message, confirm="new")
 
     def _check(self, obj, claim):
         for name, message in instance_problems(obj):
@@ -261,6 +261,67 @@ def _rename_message(model, obj, change):
             "confirm renames to change it"
         )
     return message % params
+
+
+class ConflictNames:
+    """The conflict a process claim names: by slug (the events file's ``conflict``
+    column), or, in files from before conflicts were records (no ``conflict_name``
+    column), by name compared as look-alikes are (:func:`tracker.text.name_key`).
+    A conflict is created only from a row that gives both its slug and its name (shown in
+    the plan as every new record is); an unknown one otherwise is refused, listing those
+    the record knows."""
+
+    def __init__(self, references):
+        self.references = references
+        self.context = references.context
+        self._known = None
+
+    def claim_named(self, rows):
+        """A row that gives the conflict's slug and name (today's files) refers to that
+        conflict as it does to a process: a new one is planned (and shown) like any new
+        record, look-alikes refused; another name for a known one is a rename to confirm.
+        Rows of older files (no ``conflict_name`` column) only name conflicts that exist."""
+        for row in rows:
+            slug, name = row.values.get("conflict"), row.values.get("conflict_name")
+            if slug and name and row.has("conflict_name"):
+                columns = {"slug": "conflict", "name": "conflict_name"}
+                self.references.claim(Conflict, slug, {"name": name}, row, columns)
+
+    def known(self):
+        """``{slug: conflict}``: the record's conflicts and those the seed files add (one
+        query, made when a file names a conflict)."""
+        if self._known is None:
+            self._known = {c.slug: c for c in Conflict.objects.all()}
+        return self._known | self.references.records[Conflict]
+
+    def find(self, value, row):
+        known = self.known()
+        if value in known:
+            return known[value]
+        if row.has("conflict_name"):
+            return None
+        by_name = {name_key(c.name): c for c in known.values()}
+        return by_name.get(name_key(value))
+
+    def resolve(self, claims):
+        """Turn the ``conflict`` each claim gives into the conflict it names."""
+        for claim in claims:
+            if "conflict" not in claim.attrs or isinstance(claim.attrs["conflict"][0], Conflict):
+                continue
+            value, row, column = claim.attrs["conflict"]
+            conflict = self.find(value, row)
+            if conflict is None:
+                claim.broken = True
+                self.context.refuse(row, column, self.unknown(value))
+            else:
+                claim.attrs["conflict"] = (conflict, row, column)
+
+    def unknown(self, value):
+        names = sorted(f"{c.name} [{c.slug}]" for c in self.known().values())
+        return _(
+            "unknown conflict %(value)r: give its slug and, to add it, its name in "
+            "conflict_name; the record knows %(known)s"
+        ) % {"value": value, "known": "; ".join(names) or _("none yet")}
 
 
 class SeedRecords:

@@ -2,7 +2,8 @@
 
 from .accounts import Account
 from .actors import Party, Person
-from .base import RecordVersion
+from .base import RecordVersion, SlugHistory
+from .conflicts import Conflict
 from .events import Citation, Event, EventLink, EventQuerySet
 from .imports import ImportBatch, PendingImport
 from .outcomes import Implementation, Outcome
@@ -13,6 +14,7 @@ from .sources import Source
 __all__ = [
     "Account",
     "Citation",
+    "Conflict",
     "Event",
     "EventLink",
     "EventQuerySet",
@@ -25,5 +27,6 @@ __all__ = [
     "Person",
     "Process",
     "RecordVersion",
+    "SlugHistory",
     "Source",
 ]

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, F, Func, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -24,11 +24,15 @@ class PartyQuerySet(RecordQuerySet):
     def public(self):
         """Parties that took part in a published event (as the party, the side, or through
         their people) or that agreed or rejected one of its outcomes."""
+        return self.public_in(_published_events())
+
+    def public_in(self, events):
+        """Parties that took part in ``events`` (published ones), as :meth:`public` says."""
         from .outcomes import Outcome
         from .participations import Participation
 
-        shown = Participation.objects.filter(event__in=_published_events())
-        outcomes = Outcome.objects.filter(event__in=_published_events())
+        shown = Participation.objects.filter(event__in=events)
+        outcomes = Outcome.objects.filter(event__in=events)
         return self.filter(
             Q(pk__in=shown.values("party_id"))
             | Q(pk__in=shown.values("side_id"))
@@ -36,6 +40,22 @@ class PartyQuerySet(RecordQuerySet):
             | Q(pk__in=outcomes.values("agreed_by"))
             | Q(pk__in=outcomes.values("rejected_by"))
         )
+
+    def for_index(self):
+        """Each party with the number of published events it took part in (as the
+        party, the side, or through its people)."""
+        from .participations import Participation
+
+        party = OuterRef(OuterRef("pk"))
+        took_part = Participation.objects.filter(event=OuterRef("pk")).filter(
+            Q(party=party) | Q(side=party) | Q(person__party=party)
+        )
+        return self.annotate(event_count=_count(_published_events().filter(Exists(took_part))))
+
+
+def _count(events):
+    """The number of ``events`` as a subquery, one number per outer row."""
+    return Subquery(events.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
 
 
 class Party(Record):
@@ -91,6 +111,15 @@ class Party(Record):
     def get_absolute_url(self):
         return reverse("party-detail", kwargs={"slug": self.slug})
 
+    @classmethod
+    def after_change(cls, ids):
+        """A renamed party's events are found by the new name, in the same transaction."""
+        from .events import Event
+        from .participations import Participation
+
+        events = Participation.objects.filter(party_id__in=ids).values("event_id")
+        Event.objects.filter(pk__in=events).refresh_derived()
+
 
 class PersonQuerySet(RecordQuerySet):
     def public(self):
@@ -99,6 +128,18 @@ class PersonQuerySet(RecordQuerySet):
 
         shown = Participation.objects.filter(event__in=_published_events())
         return self.filter(pk__in=shown.values("person_id"))
+
+    def for_index(self):
+        """Each person with their party and the number of published events they took
+        part in."""
+        from .participations import Participation
+
+        took_part = Participation.objects.filter(
+            event=OuterRef("pk"), person=OuterRef(OuterRef("pk"))
+        )
+        return self.select_related("party").annotate(
+            event_count=_count(_published_events().filter(Exists(took_part)))
+        )
 
 
 class Person(Record):
@@ -134,3 +175,12 @@ class Person(Record):
 
     def get_absolute_url(self):
         return reverse("person-detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def after_change(cls, ids):
+        """A renamed person's events are found by the new name, in the same transaction."""
+        from .events import Event
+        from .participations import Participation
+
+        events = Participation.objects.filter(person_id__in=ids).values("event_id")
+        Event.objects.filter(pk__in=events).refresh_derived()

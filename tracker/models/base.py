@@ -7,7 +7,11 @@ Three rules live here, once each:
   :meth:`RecordQuerySet.record_change` for rows changed in bulk or through their parts);
 - the record-wide :class:`RecordVersion` moves on with every write, so that caches and
   API validators built on it are never stale;
-- an event's first publication is stamped once (:meth:`Event.publish`).
+- an event's first publication is stamped once (:meth:`Event.publish`);
+- what a record derives from its rows (an event's sort date and search text, which
+  follow a person's or party's rename) is refreshed by :meth:`Record.after_change`,
+  called by every write path;
+- a record whose slug changes keeps its old address (:class:`SlugHistory`).
 """
 
 from django.conf import settings
@@ -68,7 +72,53 @@ class RecordVersion(models.Model):
         return row or (0, None)
 
 
+class SlugHistory(models.Model):
+    """An address a record had: its old slug, so that links to it keep working (a
+    permanent redirect to the record's page while the record is public).
+
+    Written by :meth:`Record.stamp_change`, the one place every write path goes through.
+    """
+
+    model = models.CharField(_("kind of record"), max_length=50)
+    old_slug = models.SlugField(_("old slug"), max_length=100)
+    record_id = models.PositiveBigIntegerField(_("record"))
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["model", "old_slug"]
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["model", "old_slug"], name="slug_history_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.model}/{self.old_slug}"
+
+    @classmethod
+    def remember(cls, obj, old_slug):
+        """``obj`` was called ``old_slug``: keep that address for it (and drop an old
+        address ``obj``'s new slug had been, since the slug now names ``obj`` itself)."""
+        name = obj._meta.model_name
+        cls.objects.update_or_create(model=name, old_slug=old_slug, defaults={"record_id": obj.pk})
+        cls.objects.filter(model=name, old_slug=obj.slug).delete()
+
+    @classmethod
+    def current(cls, queryset, slug):
+        """The record of ``queryset`` that was once called ``slug``, or None."""
+        model = queryset.model._meta.model_name
+        ids = cls.objects.filter(model=model, old_slug=slug).values("record_id")
+        return queryset.filter(pk__in=ids).first()
+
+
 class RecordQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Rows inserted at once derive what a save derives (:meth:`Record.prepare_write`)."""
+        objs = list(objs)
+        for obj in objs:
+            obj.prepare_write()
+        return super().bulk_create(objs, *args, **kwargs)
+
     def record_change(self, *, by, reason):
         """The bookkeeping of a change made to these records without saving them one by
         one (a part edited on its own page, an import, a bulk action).
@@ -122,6 +172,19 @@ class Record(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        """Saves keep the derived fields: :meth:`prepare_write` before, :meth:`after_change`
+        after (inside the caller's transaction)."""
+        self.prepare_write()
+        super().save(*args, **kwargs)
+        type(self).after_change([self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj._loaded_slug = getattr(obj, "slug", None)
+        return obj
+
     @property
     def edited_by_person(self):
         """True once someone has saved the record by hand since it was loaded from the seeds."""
@@ -148,7 +211,18 @@ class Record(models.Model):
         self.changed_by = by
         self.updated_at = timezone.now()
         self._change_reason = str(reason)
+        old_slug = getattr(self, "_loaded_slug", None)
+        if old_slug and old_slug != self.slug:
+            SlugHistory.remember(self, old_slug)
+            self._loaded_slug = self.slug
+
+    def prepare_write(self):
+        """Hook for what a row derives from its own fields before it is written (nothing
+        here); the bulk writers (``tracker.models.bulk``) call it too."""
 
     @classmethod
     def after_change(cls, ids):
-        """Hook for what a model derives from its rows after they change (nothing here)."""
+        """Hook for what a model derives from its rows after they change (nothing here).
+
+        Every write path calls it: single saves, :meth:`RecordQuerySet.record_change` and
+        the bulk writers."""

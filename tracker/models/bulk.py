@@ -71,6 +71,14 @@ def _many_to_many_history(model, history_rows):
         )
 
 
+def _after_change(model, objs):
+    """What the model derives from the rows written (``Record.after_change``; a part of an
+    event may have its own, such as ``Participation.after_change``)."""
+    after_change = getattr(model, "after_change", None)
+    if after_change is not None:
+        after_change([obj.pk for obj in objs])
+
+
 def _history(model, objs, *, update, by, reason, when):
     rows = model.history.bulk_history_create(
         objs,
@@ -99,6 +107,7 @@ def create_with_history(model, objs, *, by, reason, many_to_many=None):
     created = model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
     _set_many_to_many(model, many_to_many or {})
     _history(model, created, update=False, by=by, reason=reason, when=when)
+    _after_change(model, created)
     RecordVersion.bump()
     return created
 
@@ -119,6 +128,7 @@ def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
         model.objects.bulk_update(objs, fields, batch_size=BATCH_SIZE)
     _set_many_to_many(model, many_to_many or {})
     _history(model, objs, update=True, by=by, reason=reason, when=when)
+    _after_change(model, objs)
     RecordVersion.bump()
 
 

@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -15,6 +15,14 @@ class ProcessQuerySet(RecordQuerySet):
 
         return self.filter(pk__in=Event.objects.published().values("process_id"))
 
+    def for_index(self):
+        """Each process with its conflict and its number of published events."""
+        from .events import Event
+
+        return self.select_related("conflict").annotate(
+            event_count=Count("events", filter=Q(events__status=Event.Status.PUBLISHED))
+        )
+
 
 class Process(Record):
     """A negotiation track, such as the 2025 Istanbul direct talks."""
@@ -26,10 +34,12 @@ class Process(Record):
 
     title = models.CharField(_("title"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    conflict = models.CharField(
-        _("conflict"),
-        max_length=200,
-        help_text=_("The war or dispute this track tries to settle, e.g. “Russia–Ukraine war”."),
+    conflict = models.ForeignKey(
+        "tracker.Conflict",
+        verbose_name=_("conflict"),
+        on_delete=models.PROTECT,
+        related_name="processes",
+        help_text=_("The war or dispute this track tries to settle."),
     )
     description = models.TextField(_("description"), blank=True)
     start_date = models.DateField(

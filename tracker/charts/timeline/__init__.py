@@ -34,15 +34,16 @@ class Timeline:
     period: str = ""
 
 
-def build_timeline(events, *, query, hover_extra=None):
+def build_timeline(events, *, query, hover_extra=None, total=None):
     """The timeline of ``events``: one marker per event up to
     ``TRACKER_TIMELINE_MARKER_LIMIT``, counts per lane and period above it.
 
     ``query`` holds the filters that select these events on the event list (dates in
     ISO form): counts link there, and charts.js asks the timeline endpoint with them
-    for single events when the reader narrows the span.
+    for single events when the reader narrows the span. ``total``: the number of
+    ``events`` when the caller has counted them already (a paginator has).
     """
-    total = events.count()
+    total = events.count() if total is None else total
     if total <= settings.TRACKER_TIMELINE_MARKER_LIMIT:
         rows = list(events.for_timeline())
         return event_timeline(rows, query=query, hover_extra=hover_extra)
