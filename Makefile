@@ -26,7 +26,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
 benchmark: $(VENV)/.installed-dev
-	$(DEV) $(BIN)/python manage.py benchmark
+	$(BIN)/python benchmarks/run.py
 
 # A backup of the local record into backups/ (README: Backups); restore with manage.py restore.
 backup: $(VENV)/.installed

@@ -9,9 +9,9 @@ empty before every request ("uncached") and with it warm ("cached"), and the que
 each answer runs. Targets (README, "Performance"): ``/`` and ``/events/`` at most 150 ms
 uncached, 20 ms cached and 8 queries; an event page at most 30 ms uncached.
 
-It reads the record it is given and builds none: measure on the 10,000-event demo record.
-After loading a large record in bulk, let PostgreSQL ``ANALYZE`` it first (autovacuum does
-so within minutes): before that, its plans for the filters' choices are ten times slower.
+It reads the record it is given and builds none: measure on the 10,000-event demo record
+(``manage.py generate_demo --events 10000`` into an empty database; it runs ``ANALYZE`` at
+the end, without which PostgreSQL's plans for the filters' choices are ten times slower).
 """
 
 import argparse

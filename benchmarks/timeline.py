@@ -9,37 +9,26 @@ same browser context (warm HTTP cache). Targets: chart data at most 1 MB, warm d
 most 1.5 s.
 
 Standalone on purpose: the ``tracker`` package never imports it. It runs in a throwaway
-test database, as in production (debug off, static files served by whitenoise with
-their cache headers), and builds the record with the ``benchmark`` command's builder.
+database, as in production (debug off, static files served by whitenoise with their
+cache headers), holding a demo record written by ``generate_demo`` (``tracker.demo``).
 ``measure_timeline()`` is the function to call from elsewhere.
 """
 
 import argparse
 import os
-import random
 import re
 import statistics
 import sys
 import time
-import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.chromium import CHROMIUM, launch  # noqa: E402
+from benchmarks.record import demo_database, setup_django  # noqa: E402
+
 DATA_TARGET_MB = 1.0
 DRAW_TARGET_MS = 1500
-
-
-def setup_django():
-    sys.path.insert(0, str(ROOT))
-    # Static files are found in place, not collected: nothing is missing without it.
-    warnings.filterwarnings("ignore", message="No directory at")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-not-a-secret")
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
-    import django
-
-    django.setup()
 
 
 def chart_data_size(body):
@@ -112,10 +101,9 @@ def measure_browser(out):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     server, shared = start_server()
     url = f"http://localhost:{server.port}/"
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+            browser = launch(playwright)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
 
@@ -145,37 +133,16 @@ def measure_browser(out):
 def measure_timeline(*, events=10_000, seed=2025, browser=True, out=print):
     """Build a synthetic record of ``events`` events in a throwaway database, print the
     timeline's figures with ``out``, and return them."""
-    from django.conf import settings
     from django.db import connection
-    from django.test.utils import (
-        override_settings,
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
-    )
 
-    from tracker.management.commands.benchmark import Command
-
-    unhashed = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     results = {}
-    with override_settings(STORAGES=unhashed, WHITENOISE_USE_FINDERS=True, DEBUG=False):
-        setup_test_environment(debug=False)
-        old_config = setup_databases(verbosity=0, interactive=False)
-        try:
-            out(f"Building a synthetic record of {events:,} events… ({connection.vendor})")
-            Command().build(events, random.Random(seed))
-            out(f"Chart data (target: at most {DATA_TARGET_MB:.0f} MB)")
-            results["pages"] = measure_pages(out)
-            if browser:
-                out(f"Chromium (target: at most {DRAW_TARGET_MS:,} ms with a warm HTTP cache)")
-                results["browser"] = measure_browser(out)
-        finally:
-            teardown_databases(old_config, verbosity=0)
-            teardown_test_environment()
+    out(f"Building a demo record of {events:,} events… ({connection.vendor})")
+    with demo_database(events=events, seed=seed, out=out):
+        out(f"Chart data (target: at most {DATA_TARGET_MB:.0f} MB)")
+        results["pages"] = measure_pages(out)
+        if browser:
+            out(f"Chromium (target: at most {DRAW_TARGET_MS:,} ms with a warm HTTP cache)")
+            results["browser"] = measure_browser(out)
     return results
 
 

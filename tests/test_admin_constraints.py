@@ -43,6 +43,10 @@ CRAFTED = {
     "process_ends_after_start": {"start_date": "2025-05-10", "end_date": "2025-05-01"},
     "conflict_ends_after_start": {"start_date": "2025-05-10", "end_date": "2025-05-01"},
     "event_ends_after_start": {"start_date": "2025-05-10", "end_date": "2025-05-01"},
+    "event_approximate_date_starts_its_period": {
+        "start_date": "2016-11-29",
+        "date_precision": "month",
+    },
     "party_state_has_country": {"kind": "state", "country": ""},
     "participation_names_someone": {"person": "", "party": ""},
     "outcome_quantity_has_unit": {"quantity": "5", "unit": ""},

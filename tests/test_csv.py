@@ -59,19 +59,19 @@ def test_exact_csv_text_for_a_small_record(client):
 
     assert events == (
         "id,slug,url,process,process_title,conflict,conflict_name,kind,title,start_date,end_date,"
-        "date_precision,start_time,duration,duration_note,venue,city,region,country,status,"
-        "summary,source_notes,unverified,participants,outcomes,sources\r\n"
+        "date_precision,period_position,start_time,duration,duration_note,venue,city,region,"
+        "country,status,summary,source_notes,unverified,participants,outcomes,sources\r\n"
         f"{talks.pk},istanbul-talks,https://testserver/events/istanbul-talks/,istanbul-2025,"
         "Istanbul direct talks,russia-ukraine-war,Russia–Ukraine war,round_of_talks,"
         "Istanbul talks,2025-05-16,,"
-        f"day,,,,,Istanbul,,TR,published,{talks_summary},,,"
+        f"day,middle,,,,,Istanbul,,TR,published,{talks_summary},,,"
         '"Rustem Umerov (head of delegation, Ukraine); Türkiye (host)",'
         "agreed: Exchange prisoners of war.,"
         f"{talks_source.url} | Example News | {talks_source.title} | 2025-05-16\r\n"
         f"{exchange.pk},exchange,https://testserver/events/exchange/,istanbul-2025,"
         "Istanbul direct talks,russia-ukraine-war,Russia–Ukraine war,prisoner_exchange,"
         '"1,000-for-1,000 exchange",'
-        f"2025-05-23,2025-05-25,day,,,,,Istanbul,,TR,published,{exchange_summary},,,,,"
+        f"2025-05-23,2025-05-25,day,middle,,,,,Istanbul,,TR,published,{exchange_summary},,,,,"
         f"{exchange_source.url} | Example News | {exchange_source.title} | 2025-05-16\r\n"
     )
     assert download(client, "participations") == (
@@ -271,7 +271,9 @@ def test_round_trip_of_awkward_text(client):
         unverified="one\ntwo",
         start_time=datetime.time(13, 35),
         duration=datetime.timedelta(hours=1, minutes=55),
+        start_date=datetime.date(2025, 5, 1),
         date_precision=Event.Precision.MONTH,
+        period_position=Event.PeriodPosition.LATE,
     )
     Citation.objects.create(
         event=event,

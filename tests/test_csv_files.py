@@ -71,7 +71,7 @@ def test_missing_and_unknown_columns_are_named():
     assert [str(p) for p in refused.value.problems] == [
         "events.csv, line 1: unknown column(s) colour, weather; events.csv has: id, slug, url, "
         "process, process_title, conflict, conflict_name, kind, title, start_date, end_date, "
-        "date_precision, "
+        "date_precision, period_position, "
         "start_time, duration, duration_note, venue, city, region, country, status, summary, "
         "source_notes, unverified, participants, outcomes, sources",
         "events.csv, line 1: missing required column(s) process, process_title, conflict, start_date",

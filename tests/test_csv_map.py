@@ -121,8 +121,10 @@ def every_field_set():
     record = make_full_record()
     talks, _exchange, outcome = record["talks"], record["exchange"], record["outcome"]
     Event.objects.filter(pk=talks.pk).update(
+        start_date=datetime.date(2025, 5, 1),
         end_date=datetime.date(2025, 5, 17),
         date_precision=Event.Precision.MONTH,
+        period_position=Event.PeriodPosition.LATE,
         start_time=datetime.time(13, 35),
         duration=datetime.timedelta(hours=1, minutes=55),
         duration_note="just under two hours",

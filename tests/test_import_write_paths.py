@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.management import call_command, get_commands
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
-from django.db import models
+from django.db import connection, models
 from django.urls import reverse
 
 from tests.csvfiles import edit, export_all, import_texts
@@ -334,7 +334,15 @@ COMMANDS = {
     ),
     "sync_roles": ("reads", lambda files: call_command("sync_roles", stdout=io.StringIO())),
     "ensure_local_superuser": ("reads", None),  # a user, not the record; debug mode only
-    "benchmark": ("reads", None),  # writes only a throwaway database of its own
+    "generate_demo": (
+        "writes",
+        lambda files: call_command(
+            "generate_demo",
+            events=20,
+            force=str(connection.settings_dict["NAME"]),
+            stdout=io.StringIO(),
+        ),
+    ),
     "backup": (
         "reads",
         lambda files: call_command(

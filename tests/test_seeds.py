@@ -235,18 +235,6 @@ def test_the_command_loads_the_second_record(capsys):
     ) == {"draft", "review"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SeedError,
-    reason=(
-        "An event known only to the month is stored as the 1st of that month, and the "
-        "check that an implementation is not dated before its agreement compares that "
-        "stored day (tracker/seeds.py _check: starts[target] < row['_start']; the same "
-        "comparison in Implementation.clean, tracker/models/outcomes.py), so Congress's "
-        "endorsement in November 2016 cannot carry out the agreement signed on "
-        "24 November 2016."
-    ),
-)
 def test_an_agreement_can_be_carried_out_later_in_a_month_known_only_as_a_month(tmp_path):
     copy = tmp_path / "second_conflict"
     shutil.copytree(SECOND, copy)

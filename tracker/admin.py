@@ -348,7 +348,7 @@ class EventAdmin(ImportAdminMixin, RecordAdmin):
             _("When"),
             {
                 "fields": [
-                    ("start_date", "end_date", "date_precision"),
+                    ("start_date", "end_date", "date_precision", "period_position"),
                     ("start_time", "duration"),
                     "duration_note",
                 ]

@@ -568,6 +568,13 @@ EVENTS = Table(
             "How exactly the date is known (`day` when left out).",
             field="date_precision",
         ),
+        Column(
+            "period_position",
+            "For a date known only to the month or year: `early`, `middle` or `late` in that "
+            "period, which places the event among dated events in lists and charts "
+            "(`middle` when left out; ignored for `day`). Not a date.",
+            field="period_position",
+        ),
         Column("start_time", "Local start time (HH:MM:SS).", field="start_time"),
         Column("duration", "Duration (ISO 8601, e.g. PT1H55M).", field="duration"),
         Column("duration_note", "The length as sources describe it.", field="duration_note"),
@@ -800,6 +807,9 @@ LEFT_OUT = {
     "*.changed_by": _BOOKKEEPING,
     "*.version": _BOOKKEEPING,
     "Event.published_at": "Stamped by the tracker when an event is first published.",
+    "Event.sort_date": "Derived by the tracker from start_date, date_precision and "
+    "period_position; files carry those instead.",
+    "Event.search_text": "Derived by the tracker from the event and its participants, for search.",
     "Process.description": "A process's description, dates, status and lane order are "
     "curated in the tracker and in seeds/; the files name a process by slug, title and "
     "conflict.",
@@ -819,6 +829,7 @@ LEFT_OUT = {
     "Conflict.start_date": "See Conflict.description.",
     "Conflict.end_date": "See Conflict.description.",
     "Conflict.status": "See Conflict.description.",
+    "Conflict.demo": "Marks the synthetic conflicts generate_demo writes; never imported.",
     "SlugHistory": "Earlier addresses of renamed records, kept so that they redirect.",
     "RecordVersion": "The record-wide version that caches and validators follow.",
     "ImportBatch": "The record of each import, kept so that it can be reverted.",

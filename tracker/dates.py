@@ -1,11 +1,16 @@
-"""How dates read: localised on pages, approximate when only the month or year is known."""
+"""How dates read: localised on pages, approximate when only the month or year is known.
 
-import datetime
+The one formatter of an event's date. Pages (through the ``event_dates`` and
+``row_dates`` template filters), tables, chart hover text, feed titles and error
+messages all call :func:`date_label`, so that an event known only as “November 2016”
+never reads as a day anywhere.
+"""
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .models import Event
+from .models.periods import approximate_span  # noqa: F401 (the charts import it from here)
 
 
 def date_label(start, end=None, precision=Event.Precision.DAY):
@@ -20,9 +25,15 @@ def date_label(start, end=None, precision=Event.Precision.DAY):
     return date_format(start)
 
 
-def approximate_span(start, precision):
-    """The whole month or year an approximate date stands for."""
-    if precision == Event.Precision.YEAR:
-        return datetime.date(start.year, 1, 1), datetime.date(start.year, 12, 31)
-    next_month = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return start.replace(day=1), next_month - datetime.timedelta(days=1)
+def event_date(event):
+    """:func:`date_label` of an event."""
+    return date_label(event.start_date, event.end_date, event.date_precision)
+
+
+def row_date(row, prefix=""):
+    """:func:`date_label` of an event read as a dict (``values()``), its keys optionally
+    prefixed: ``row_date(agreement, "agreed_")`` reads ``agreed_on``… see
+    ``OutcomeQuerySet.follow_through``."""
+    if prefix:
+        return date_label(row[f"{prefix}on"], row[f"{prefix}end"], row[f"{prefix}precision"])
+    return date_label(row["start_date"], row.get("end_date"), row["date_precision"])

@@ -6,6 +6,7 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .dates import event_date
 from .filters import error_text, filter_events
 
 
@@ -38,7 +39,7 @@ class PublishedEventsFeed(Feed):
         return events.select_related("process").order_by("-published_at", "-pk")[:50]
 
     def item_title(self, item):
-        return f"{item.start_date.isoformat()}: {item.title}"
+        return f"{event_date(item)}: {item.title}"
 
     def item_description(self, item):
         # Atom carries the summary as HTML: escape what the editor typed.

@@ -3,10 +3,12 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .models import Conflict, Event, Outcome, Participation, Party, Person, Process
+from .text import search_key
 from .widgets import LongSelect
 
 MAX_SEARCH_LENGTH = 200
@@ -21,6 +23,32 @@ class EventFilterForm(forms.Form):
         for field in self.fields.values():
             if type(field.widget) is forms.Select:
                 field.widget = LongSelect(attrs=field.widget.attrs, choices=field.widget.choices)
+        if "process" in self.fields and "conflict" in self.fields:
+            self._conflicts_from_processes(self.fields["process"], self.fields["conflict"])
+
+    @staticmethod
+    def _conflicts_from_processes(process, conflict):
+        """The conflict and process selects from one query: the public processes with
+        their conflicts (a conflict is public exactly when one of its processes is). Run
+        when a select is drawn, never for a CSV or a feed; a chosen value is still checked
+        against each field's own queryset."""
+        rows = []
+
+        def processes():
+            if not rows:
+                rows.append(list(process.queryset.select_related("conflict")))
+            return rows[0]
+
+        def process_choices():
+            return [("", process.empty_label)] + [(p.slug, str(p)) for p in processes()]
+
+        def conflict_choices():
+            found = {p.conflict.slug: p.conflict for p in processes()}
+            ordered = sorted(found.values(), key=lambda c: (c.name, c.pk))
+            return [("", conflict.empty_label)] + [(c.slug, str(c)) for c in ordered]
+
+        process.widget.choices = CallableChoiceIterator(process_choices)
+        conflict.widget.choices = CallableChoiceIterator(conflict_choices)
 
     def clean_q(self):
         words = self.cleaned_data["q"].split()
@@ -144,21 +172,10 @@ class EventFilter(django_filters.FilterSet):
         return queryset  # applied together in filter_queryset
 
     def search(self, queryset, name, value):
-        words = value.split()
-        for word in words:
-            by_participant = Participation.objects.filter(
-                Q(person__name__icontains=word)
-                | Q(party__name__icontains=word)
-                | Q(title__icontains=word)
-            ).values("event_id")
-            queryset = queryset.filter(
-                Q(title__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(venue__icontains=word)
-                | Q(city__icontains=word)
-                | Q(region__icontains=word)
-                | Q(pk__in=by_participant)
-            )
+        """Every word, normalised as the stored ``search_text`` is (``text.search_key``:
+        case-folded, accents removed), occurs in it; the order is left as it was."""
+        for word in search_key(value).split():
+            queryset = queryset.filter(search_text__contains=word)
         return queryset
 
     def on_or_after(self, queryset, name, value):

@@ -38,6 +38,7 @@ from .backup import (
     natural_key_text,
     tables,
 )
+from .models import Event
 
 
 @dataclass
@@ -104,6 +105,8 @@ def restore_backup(*, path, using=DEFAULT_DB_ALIAS):
             _check_counts(header, walked, using)
             _check_constraints(walked.values(), using)
             _reset_sequences(walked, header["last_ids"], using)
+            # What events derive (sort date, search text) follows the restored rows.
+            Event.objects.using(using).refresh_derived()
     _clear_caches()
     return report
 

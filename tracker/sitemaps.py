@@ -8,7 +8,7 @@ class EventSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return Event.objects.published().order_by("start_date", "pk")
+        return Event.objects.published().chronological()
 
     def lastmod(self, item):
         return item.updated_at

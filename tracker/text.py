@@ -29,3 +29,18 @@ def name_key(text):
         elif category not in _PUNCTUATION:
             kept.append(char)
     return " ".join("".join(kept).casefold().split())
+
+
+def search_key(text):
+    """``text`` as search compares it: case-folded, accents removed (NFKD, combining marks
+    dropped), words single-spaced; punctuation is kept.
+
+    The same rule on every database, for the stored text and for the words searched for,
+    so that “Bogota” finds “Bogotá”, “λευκωσία” finds “Λευκωσία” and “MARQUEZ” finds
+    “Márquez”. Turkish dotted and dotless i are one letter here: “İ” decomposes to “i”
+    plus a dot that is dropped, and the dotless “ı” is mapped to “i”, so “Akinci”,
+    “Akıncı” and “AKINCI” all find “Akıncı”.
+    """
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(char for char in folded if not unicodedata.combining(char))
+    return " ".join(kept.replace("ı", "i").split())

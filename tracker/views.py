@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count
 from django.http import (
     Http404,
     HttpResponse,
@@ -116,7 +116,7 @@ def home(request):
     context = {
         "conflicts": Conflict.objects.public().for_index(),
         "timeline": timeline_context(events, query={}),
-        "latest": events.select_related("process").order_by("-start_date", "-pk")[:6],
+        "latest": events.select_related("process").chronological().reverse()[:6],
         "summary": events.summary(),
     }
     return render(request, "tracker/home.html", context)
@@ -172,12 +172,11 @@ def event_detail(request, slug):
     preview = request.user.is_staff
     event = found_or_moved(visible_events(request).for_detail(include_drafts=preview), slug)
     neighbours = visible_events(request).filter(process=event.process).exclude(pk=event.pk)
-    before = Q(start_date__lt=event.start_date) | Q(start_date=event.start_date, pk__lt=event.pk)
     context = {
         "event": event,
         "sides": participants_by_side(event.participations.all()),
-        "previous": neighbours.filter(before).order_by("-start_date", "-pk").first(),
-        "next": neighbours.exclude(before).order_by("start_date", "pk").first(),
+        "previous": neighbours.before(event).reverse().first(),
+        "next": neighbours.after(event).first(),
     }
     return render(request, "tracker/event_detail.html", context)
 
@@ -212,36 +211,12 @@ def participants_of(events):
     )
 
 
-def agreements_of(events):
-    """The agreements reached at ``events``, each with the day a published event carried
-    it out (if one did), oldest first."""
-    return list(
-        Outcome.objects.filter(event__in=events)
-        .agreements()
-        .annotate(
-            carried_out_on=Min(
-                "implementations__event__start_date",
-                filter=Q(implementations__event__in=Event.objects.published()),
-            )
-        )
-        .values(
-            "description",
-            "status",
-            "carried_out_on",
-            agreed_on=F("event__start_date"),
-            event_title=F("event__title"),
-            event_slug=F("event__slug"),
-        )
-        .order_by("agreed_on", "pk")
-    )
-
-
 @public()
 @follows_moves
 def process_detail(request, slug):
     process = found_or_moved(Process.objects.public().select_related("conflict"), slug)
     events = Event.objects.published().filter(process=process)
-    agreements = agreements_of(events)
+    agreements = Outcome.objects.follow_through(events)
     context = {
         "process": process,
         "timeline": timeline_context(events, query={"process": process.slug}),
@@ -263,7 +238,7 @@ def conflict_list(request):
 def conflict_detail(request, slug):
     conflict = found_or_moved(Conflict.objects.public(), slug)
     events = Event.objects.published().filter(process__conflict=conflict)
-    agreements = agreements_of(events)
+    agreements = Outcome.objects.follow_through(events)
     context = {
         "conflict": conflict,
         "summary": events.summary(),
@@ -310,7 +285,7 @@ def actor_page(request, template, actor, participations, *, query):
     participations = list(
         participations.filter(event__in=Event.objects.published())
         .select_related("event__process", "person", "party", "side")
-        .order_by("event__start_date", "event_id", "position")
+        .order_by("event__sort_date", "event__start_date", "event_id", "position")
     )
     roles = {}
     for p in participations:

@@ -9,22 +9,11 @@ The browser reaches the live server as it reaches production: through the truste
 """
 
 import os
-from pathlib import Path
 
 import pytest
 
+from benchmarks.chromium import CHROMIUM, launch
 from tests.conftest import BEHIND_THE_PROXY
-
-CHROMIUM = Path(os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
 # still synchronous and safe.
@@ -41,7 +30,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 

@@ -8,10 +8,10 @@ without a second copy of it. Where ``clean()`` needs the database, the rule is
 re-expressed on the rows in memory (:func:`implementation_problems`).
 """
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db.models import CheckConstraint, F, Q, UniqueConstraint
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from ..models import Implementation
 
@@ -31,6 +31,21 @@ def _value(obj, name):
         return ("pk", related.pk) if related.pk is not None else ("new", id(related))
     value = getattr(obj, field.attname)
     return field.get_prep_value(value) if value is not None else None
+
+
+def _date_part(part):
+    def transform(value):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.date.fromisoformat(value)
+        return getattr(value, part)
+
+    return transform
+
+
+#: The transforms a check constraint may use (``start_date__day=1``).
+TRANSFORMS = {part: _date_part(part) for part in ("day", "month", "year")}
 
 
 def _compare(lookup, value, expected):
@@ -60,10 +75,14 @@ def holds(condition, obj):
             results.append(holds(child, obj))
             continue
         key, expected = child
-        name, _sep, lookup = key.partition("__")
+        name, *transforms = key.split("__")
+        lookup = transforms.pop() if transforms and transforms[-1] not in TRANSFORMS else "exact"
         if isinstance(expected, F):
             expected = _value(obj, expected.name)
-        results.append(_compare(lookup or "exact", _value(obj, name), expected))
+        value = _value(obj, name)
+        for transform in transforms:
+            value = TRANSFORMS[transform](value)
+        results.append(_compare(lookup, value, expected))
     if condition.connector == Q.AND:
         result = False if False in results else (None if None in results else True)
     else:
@@ -76,9 +95,6 @@ def holds(condition, obj):
 def instance_problems(obj):
     """``[(field name or None, message)]``: check constraints and ``clean()`` of one row."""
     problems = []
-    for constraint in obj._meta.constraints:
-        if isinstance(constraint, CheckConstraint) and holds(constraint.condition, obj) is False:
-            problems.append((None, str(constraint.get_violation_error_message())))
     if type(obj) not in REEXPRESSED:
         try:
             obj.clean()
@@ -86,6 +102,12 @@ def instance_problems(obj):
             for name, messages in error.message_dict.items():
                 for message in messages:
                     problems.append((None if name == "__all__" else name, message))
+    said = {message for _name, message in problems}
+    for constraint in obj._meta.constraints:
+        if isinstance(constraint, CheckConstraint) and holds(constraint.condition, obj) is False:
+            message = str(constraint.get_violation_error_message())
+            if message not in said:  # ``clean()`` said it already, beside its field
+                problems.append((None, message))
     return problems
 
 
@@ -116,13 +138,5 @@ def duplicates(objs):
 
 def implementation_problems(implementation):
     """:meth:`Implementation.clean`, on rows in memory: not dated before the agreement."""
-    agreed_on = implementation.outcome.event.start_date
-    if implementation.event.start_date < agreed_on:
-        return [
-            _(
-                "An implementation cannot be dated before the agreement it carries out "
-                "(agreed on %(date)s)."
-            )
-            % {"date": date_format(agreed_on)}
-        ]
-    return []
+    message = implementation.dated_before_agreement()
+    return [message] if message else []

@@ -111,6 +111,15 @@ class Party(Record):
     def get_absolute_url(self):
         return reverse("party-detail", kwargs={"slug": self.slug})
 
+    @classmethod
+    def after_change(cls, ids):
+        """A renamed party's events are found by the new name, in the same transaction."""
+        from .events import Event
+        from .participations import Participation
+
+        events = Participation.objects.filter(party_id__in=ids).values("event_id")
+        Event.objects.filter(pk__in=events).refresh_derived()
+
 
 class PersonQuerySet(RecordQuerySet):
     def public(self):
@@ -166,3 +175,12 @@ class Person(Record):
 
     def get_absolute_url(self):
         return reverse("person-detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def after_change(cls, ids):
+        """A renamed person's events are found by the new name, in the same transaction."""
+        from .events import Event
+        from .participations import Participation
+
+        events = Participation.objects.filter(person_id__in=ids).values("event_id")
+        Event.objects.filter(pk__in=events).refresh_derived()

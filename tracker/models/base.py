@@ -8,6 +8,9 @@ Three rules live here, once each:
 - the record-wide :class:`RecordVersion` moves on with every write, so that caches and
   API validators built on it are never stale;
 - an event's first publication is stamped once (:meth:`Event.publish`);
+- what a record derives from its rows (an event's sort date and search text, which
+  follow a person's or party's rename) is refreshed by :meth:`Record.after_change`,
+  called by every write path;
 - a record whose slug changes keeps its old address (:class:`SlugHistory`).
 """
 
@@ -109,6 +112,13 @@ class SlugHistory(models.Model):
 
 
 class RecordQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Rows inserted at once derive what a save derives (:meth:`Record.prepare_write`)."""
+        objs = list(objs)
+        for obj in objs:
+            obj.prepare_write()
+        return super().bulk_create(objs, *args, **kwargs)
+
     def record_change(self, *, by, reason):
         """The bookkeeping of a change made to these records without saving them one by
         one (a part edited on its own page, an import, a bulk action).
@@ -162,6 +172,13 @@ class Record(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        """Saves keep the derived fields: :meth:`prepare_write` before, :meth:`after_change`
+        after (inside the caller's transaction)."""
+        self.prepare_write()
+        super().save(*args, **kwargs)
+        type(self).after_change([self.pk])
+
     @classmethod
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
@@ -199,6 +216,13 @@ class Record(models.Model):
             SlugHistory.remember(self, old_slug)
             self._loaded_slug = self.slug
 
+    def prepare_write(self):
+        """Hook for what a row derives from its own fields before it is written (nothing
+        here); the bulk writers (``tracker.models.bulk``) call it too."""
+
     @classmethod
     def after_change(cls, ids):
-        """Hook for what a model derives from its rows after they change (nothing here)."""
+        """Hook for what a model derives from its rows after they change (nothing here).
+
+        Every write path calls it: single saves, :meth:`RecordQuerySet.record_change` and
+        the bulk writers."""

@@ -78,6 +78,12 @@ class Conflict(Record):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
+    demo = models.BooleanField(
+        _("demo record"),
+        default=False,
+        editable=False,
+        help_text=_("Written by generate_demo: synthetic, for trying the tracker at scale."),
+    )
 
     history = HistoricalRecords()
     objects = ConflictQuerySet.as_manager()

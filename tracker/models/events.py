@@ -1,5 +1,6 @@
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
@@ -9,8 +10,20 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from ..text import search_key
+from . import periods
 from .base import Record, RecordQuerySet
 from .validators import validate_shown_date
+
+#: The order of events everywhere: by the day they sort on (their own day, or where the
+#: editor placed them in their month or year), then by time, NULL times first on every
+#: database.
+PRECISION_MESSAGE = _(
+    "A date known only to the month is entered as the 1st of that month "
+    "(e.g. 2016-11-01 for November 2016), and one known only to the year as "
+    "1 January of that year."
+)
+CHRONOLOGICAL = ["sort_date", F("start_time").asc(nulls_first=True), "start_date", "pk"]
 
 
 class EventQuerySet(RecordQuerySet):
@@ -19,8 +32,64 @@ class EventQuerySet(RecordQuerySet):
         return self.filter(status=Event.Status.PUBLISHED)
 
     def chronological(self):
-        # NULL times first on every database, so that the order is the same everywhere.
-        return self.order_by("start_date", F("start_time").asc(nulls_first=True), "pk")
+        return self.order_by(*CHRONOLOGICAL)
+
+    def before(self, event):
+        """The events that come before ``event`` in :meth:`chronological` order, in it."""
+        return self.chronological().filter(self._earlier_than(event))
+
+    def after(self, event):
+        """The events that come after ``event`` in :meth:`chronological` order, in it."""
+        return self.chronological().exclude(self._earlier_than(event)).exclude(pk=event.pk)
+
+    @staticmethod
+    def _earlier_than(event):
+        """Earlier in the order (sort date, time with NULL first, start date, id)."""
+        time = event.start_time
+        if time is None:
+            same_time = Q(start_time__isnull=True)
+            earlier_time = Q(pk__in=[])
+        else:
+            same_time = Q(start_time=time)
+            earlier_time = Q(start_time__isnull=True) | Q(start_time__lt=time)
+        same_start = Q(start_date=event.start_date)
+        return (
+            Q(sort_date__lt=event.sort_date)
+            | Q(sort_date=event.sort_date) & earlier_time
+            | Q(sort_date=event.sort_date)
+            & same_time
+            & (Q(start_date__lt=event.start_date) | same_start & Q(pk__lt=event.pk))
+        )
+
+    def refresh_derived(self):
+        """Recompute what these events derive from their fields and their participants
+        (the sort date and the search text) and store it where it changed. Called by
+        ``Event.after_change``, so by every write path; returns how many were changed."""
+        from .participations import Participation
+
+        manager = self.model._base_manager.db_manager(self.db)
+        rows = list(
+            manager.filter(pk__in=self.values("pk")).only(
+                *Event.DERIVED_FROM, "sort_date", "search_text"
+            )
+        )
+        if not rows:
+            return 0
+        names = {}
+        for event_id, *parts in (
+            Participation.objects.using(self.db)
+            .filter(event_id__in=[e.pk for e in rows])
+            .values_list("event_id", "person__name", "party__name", "title")
+        ):
+            names.setdefault(event_id, []).extend(p for p in parts if p)
+        changed = []
+        for event in rows:
+            before = (event.sort_date, event.search_text)
+            event.derive(participant_names=names.get(event.pk, []))
+            if (event.sort_date, event.search_text) != before:
+                changed.append(event)
+        manager.bulk_update(changed, ["sort_date", "search_text"], batch_size=500)
+        return len(changed)
 
     def with_main_outcome(self):
         """Annotate the strongest outcome's status and description (one subquery each)."""
@@ -60,6 +129,7 @@ class EventQuerySet(RecordQuerySet):
                 "start_date",
                 "end_date",
                 "date_precision",
+                "sort_date",
                 "city",
                 "country",
                 "venue",
@@ -77,7 +147,20 @@ class EventQuerySet(RecordQuerySet):
         )
 
     def for_listing(self):
-        return self.select_related("process").with_main_outcome().chronological()
+        """The event list: each event's process and every outcome (strongest first), in a
+        fixed number of queries."""
+        from .outcomes import Outcome
+
+        outcomes = (
+            Outcome.objects.annotate(strength=Outcome.strength_expression())
+            .only("event_id", "status", "description", "position")
+            .order_by("-strength", "position", "pk")
+        )
+        return (
+            self.select_related("process")
+            .prefetch_related(Prefetch("outcomes", queryset=outcomes))
+            .chronological()
+        )
 
     def with_parts(self, *, include_drafts=False):
         """An event's participants, outcomes (with who agreed or rejected them, their
@@ -105,7 +188,7 @@ class EventQuerySet(RecordQuerySet):
                         "implementations",
                         queryset=Implementation.objects.filter(shown)
                         .select_related("event")
-                        .order_by("event__start_date", "event_id"),
+                        .order_by("event__sort_date", "event__start_date", "event_id"),
                     ),
                 ),
             ),
@@ -148,7 +231,9 @@ class EventQuerySet(RecordQuerySet):
         links = (
             EventLink.objects.filter(shown)
             .select_related("to_event")
-            .order_by("to_event__start_date", "to_event_id", "relation", "pk")
+            .order_by(
+                "to_event__sort_date", "to_event__start_date", "to_event_id", "relation", "pk"
+            )
         )
         return (
             self.with_parts(include_drafts=include_drafts)
@@ -157,8 +242,9 @@ class EventQuerySet(RecordQuerySet):
         )
 
     def summary(self):
-        """Headline counts for these events: events, rounds of talks, agreements, and
-        agreements that a published event carried out."""
+        """Headline counts for these events: events, rounds of talks, agreements
+        (``Outcome.AGREEMENT_STATUSES``), and agreements carried out, in full or in part,
+        by a published event or by their own status (implemented)."""
         from .outcomes import Implementation, Outcome
 
         counts = self.aggregate(
@@ -171,10 +257,8 @@ class EventQuerySet(RecordQuerySet):
             carried_out=Count(
                 "pk",
                 distinct=True,
-                filter=Q(
-                    implementations__in=Implementation.objects.filter(
-                        shown_to_the_public("event_id")
-                    )
+                filter=Outcome.objects.carried_out_q(
+                    Implementation.objects.filter(shown_to_the_public("event_id"))
                 ),
             ),
         )
@@ -209,6 +293,11 @@ class Event(Record):
         MONTH = "month", _("month only")
         YEAR = "year", _("year only")
 
+    class PeriodPosition(models.TextChoices):
+        EARLY = periods.EARLY, _("early in the month or year")
+        MIDDLE = periods.MIDDLE, _("in the middle of the month or year")
+        LATE = periods.LATE, _("late in the month or year")
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         REVIEW = "review", _("in review")
@@ -241,6 +330,35 @@ class Event(Record):
         help_text=_(
             "How exactly the date is known. For “May 2025” enter 2025-05-01 and choose "
             "“month only”; pages then show the date as approximate."
+        ),
+    )
+    period_position = models.CharField(
+        _("place in its month or year"),
+        max_length=10,
+        choices=PeriodPosition.choices,
+        default=PeriodPosition.MIDDLE,
+        help_text=_(
+            "For a date known only to the month or year: whether the event came early, in "
+            "the middle or late in it, so that lists, previous/next and charts place it "
+            "among dated events (e.g. “late” puts “November 2016” after 24 November). "
+            "Ignored for an exact day."
+        ),
+    )
+    sort_date = models.DateField(
+        _("sort date"),
+        editable=False,
+        db_index=True,
+        validators=[validate_shown_date],
+        help_text=_("Derived from the date, its precision and its place in its period."),
+    )
+    search_text = models.TextField(
+        _("search text"),
+        editable=False,
+        blank=True,
+        default="",
+        help_text=_(
+            "Derived: title, summary, place and participants' names and titles, "
+            "case-folded and without accents."
         ),
     )
     start_time = models.TimeField(_("start time (local)"), null=True, blank=True)
@@ -277,20 +395,45 @@ class Event(Record):
     )
     published_at = models.DateTimeField(_("first published"), null=True, blank=True)
 
-    history = HistoricalRecords()
+    #: The fields the derived ones are computed from (besides participants' names).
+    DERIVED_FROM = [
+        "start_date",
+        "date_precision",
+        "period_position",
+        "title",
+        "summary",
+        "venue",
+        "city",
+        "region",
+    ]
+    #: What the tracker derives and stores; never edited, exported or kept in history.
+    DERIVED = ["sort_date", "search_text"]
+    PRECISION_MESSAGE = PRECISION_MESSAGE
+
+    history = HistoricalRecords(excluded_fields=DERIVED)
     objects = EventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["start_date", F("start_time").asc(nulls_first=True), "pk"]
+        ordering = CHRONOLOGICAL
         verbose_name = _("event")
         verbose_name_plural = _("events")
         permissions = [("publish_event", _("Can publish and unpublish events"))]
-        indexes = [models.Index(fields=["status", "start_date"])]
+        indexes = [
+            models.Index(fields=["status", "start_date"]),
+            models.Index(fields=["status", "sort_date"], name="tracker_eve_status_sort_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="event_ends_after_start",
                 violation_error_message=_("The end date cannot be before the start date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(date_precision="day")
+                | Q(date_precision="month", start_date__day=1)
+                | Q(date_precision="year", start_date__day=1, start_date__month=1),
+                name="event_approximate_date_starts_its_period",
+                violation_error_message=PRECISION_MESSAGE,
             ),
         ]
 
@@ -300,6 +443,43 @@ class Event(Record):
     def get_absolute_url(self):
         return reverse("event-detail", kwargs={"slug": self.slug})
 
+    def clean(self):
+        """The precision rule beside the date field (the constraint backs it)."""
+        super().clean()
+        if not self.start_date:
+            return
+        try:
+            validate_shown_date(self.start_date)
+        except ValidationError:
+            return  # one problem with a date at a time: the range comes first
+        if self.start_date != periods.period_start(self.start_date, self.date_precision):
+            raise ValidationError(
+                {"start_date": self.PRECISION_MESSAGE}, code="approximate_date_not_first"
+            )
+
+    def derive(self, *, participant_names=None):
+        """Set the derived fields from this instance's own fields and, when given, its
+        participants' names and titles (else the search text keeps them as stored)."""
+        self.sort_date = periods.sort_date(
+            self.start_date, self.date_precision, self.period_position
+        )
+        if participant_names is not None:
+            own = [self.title, self.summary, self.venue, self.city, self.region]
+            self.search_text = "\n".join(
+                search_key(part) for part in (*own, *participant_names) if part
+            )
+
+    def prepare_write(self):
+        """The sort date, and a new event's search text from its own fields (its
+        participants follow in :meth:`after_change`)."""
+        if self.start_date:
+            self.derive(participant_names=[] if self._state.adding else None)
+
+    @classmethod
+    def after_change(cls, ids):
+        """The sort date and the search text follow every change of these events."""
+        cls.objects.filter(pk__in=ids).refresh_derived()
+
     @property
     def is_published(self):
         return self.status == self.Status.PUBLISHED
@@ -307,6 +487,13 @@ class Event(Record):
     @property
     def is_approximate(self):
         return self.date_precision != self.Precision.DAY
+
+    def surely_before(self, other):
+        """Whether this event started before ``other`` whatever day within their months or
+        years they took place: “November 2016” is not surely before 24 November 2016."""
+        return periods.latest_day(self.start_date, self.date_precision) < periods.earliest_day(
+            other.start_date, other.date_precision
+        )
 
     @property
     def place_parts(self):

@@ -1,14 +1,78 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, IntegerField, Q, Value, When
-from django.utils.formats import date_format
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
 class OutcomeQuerySet(models.QuerySet):
     def agreements(self):
+        """Outcomes that count as agreements (:attr:`Outcome.AGREEMENT_STATUSES`)."""
         return self.filter(status__in=Outcome.AGREEMENT_STATUSES)
+
+    @staticmethod
+    def carried_out_q(implementations):
+        """Agreements carried out: by their own status (implemented, partially
+        implemented) or by an implementation among ``implementations``."""
+        return Q(status__in=Outcome.CARRIED_OUT_STATUSES) | Q(implementations__in=implementations)
+
+    def follow_through(self, events):
+        """The agreements of ``events`` as the process and conflict pages show them, one
+        dict per agreement in the order they were agreed: ``description``, ``status``,
+        ``carried_out_event`` (the first published event that carried it out: its dates,
+        slug and title, or None) and ``carried_out_on`` (its sort date), ``carried_out``
+        (by that event or by its own status), and the agreeing event's
+        ``event_title``, ``event_slug``, ``agreed_on`` and its date precision and
+        sort date (``agreed_precision``, ``agreed_sort``), for ``tracker.dates``."""
+        from .events import Event
+
+        published = Event.objects.published()
+        rows = list(
+            self.filter(event__in=events)
+            .agreements()
+            .values(
+                "pk",
+                "description",
+                "status",
+                agreed_on=F("event__start_date"),
+                agreed_end=F("event__end_date"),
+                agreed_precision=F("event__date_precision"),
+                agreed_sort=F("event__sort_date"),
+                event_title=F("event__title"),
+                event_slug=F("event__slug"),
+            )
+            .order_by("event__sort_date", "event__start_date", "event_id", "position", "pk")
+        )
+        carriers = self._first_carriers([row["pk"] for row in rows], published)
+        for row in rows:
+            carrier = carriers.get(row["pk"])
+            row["carried_out_event"] = carrier
+            row["carried_out_on"] = carrier["sort_date"] if carrier else None
+            row["carried_out"] = bool(carrier) or row["status"] in Outcome.CARRIED_OUT_STATUSES
+        return rows
+
+    @staticmethod
+    def _first_carriers(outcome_ids, published):
+        """The first published event that carried out each outcome: ``{outcome id: {start,
+        end, precision, sort, slug, title}}``, in one query."""
+        carriers = {}
+        rows = (
+            Implementation.objects.filter(outcome_id__in=outcome_ids, event__in=published)
+            .order_by("event__sort_date", "event__start_date", "event_id")
+            .values_list(
+                "outcome_id",
+                "event__start_date",
+                "event__end_date",
+                "event__date_precision",
+                "event__sort_date",
+                "event__slug",
+                "event__title",
+            )
+        )
+        for outcome_id, *values in rows:
+            keys = ("start_date", "end_date", "date_precision", "sort_date", "slug", "title")
+            carriers.setdefault(outcome_id, dict(zip(keys, values, strict=True)))
+        return carriers
 
 
 class Outcome(models.Model):
@@ -50,13 +114,21 @@ class Outcome(models.Model):
         Status.REJECTED,
         Status.CANCELLED,
     ]
-    #: Statuses of an outcome that the parties agreed to, whatever became of it later.
+    #: The one rule for what counts as an agreement: an outcome the parties agreed to at
+    #: some point, whatever became of it later. Every count, chart, table and filter that
+    #: speaks of agreements uses it (through ``OutcomeQuerySet.agreements()``).
     AGREEMENT_STATUSES = [
         Status.AGREED,
+        Status.IMPLEMENTED,
         Status.PARTIALLY_IMPLEMENTED,
         Status.BROKEN,
         Status.LAPSED,
     ]
+    #: Agreements whose own status says they were carried out, in full or in part, even
+    #: where no later event in the record is linked as carrying them out.
+    CARRIED_OUT_STATUSES = [Status.IMPLEMENTED, Status.PARTIALLY_IMPLEMENTED]
+    #: Agreements that came to nothing.
+    FAILED_STATUSES = [Status.BROKEN, Status.LAPSED]
 
     event = models.ForeignKey(
         "Event", verbose_name=_("event"), on_delete=models.CASCADE, related_name="outcomes"
@@ -123,6 +195,10 @@ class Outcome(models.Model):
     def is_agreement(self):
         return self.status in self.AGREEMENT_STATUSES
 
+    @property
+    def carried_out_by_status(self):
+        return self.status in self.CARRIED_OUT_STATUSES
+
 
 class Implementation(models.Model):
     """A later event carrying out an outcome, e.g. the 23–25 May 2025 exchange carrying out
@@ -169,13 +245,20 @@ class Implementation(models.Model):
         super().clean()
         if not (self.outcome_id and self.event_id):
             return
-        agreed_on = self.outcome.event.start_date
-        if self.event.start_date < agreed_on:
-            raise ValidationError(
-                _(
-                    "An implementation cannot be dated before the agreement it carries out "
-                    "(agreed on %(date)s)."
-                ),
-                params={"date": date_format(agreed_on)},
-                code="implementation_before_agreement",
-            )
+        message = self.dated_before_agreement()
+        if message:
+            raise ValidationError(message, code="implementation_before_agreement")
+
+    def dated_before_agreement(self):
+        """The message if this implementation's event surely took place before the
+        agreement it carries out (compared by their periods when only the month or year is
+        known), else None. The admin and the import both ask it."""
+        from ..dates import event_date
+
+        agreement = self.outcome.event
+        if not self.event.surely_before(agreement):
+            return None
+        return _(
+            "An implementation cannot be dated before the agreement it carries out "
+            "(agreed on %(date)s)."
+        ) % {"date": event_date(agreement)}

@@ -121,3 +121,32 @@ class Participation(models.Model):
     def __str__(self):
         who = " – ".join(str(x) for x in (self.person, self.party) if x)
         return f"{who} ({self.get_role_display()})"
+
+    def save(self, *args, **kwargs):
+        """Saved one by one (an inline, its own admin page): the event's search text
+        follows at once. Bulk writes call :meth:`after_change` themselves."""
+        old_event = None
+        if self.pk is not None:
+            old_event = (
+                type(self).objects.filter(pk=self.pk).values_list("event_id", flat=True).first()
+            )
+        super().save(*args, **kwargs)
+        self._refresh_events({self.event_id, old_event} - {None})
+
+    def delete(self, *args, **kwargs):
+        event_id = self.event_id
+        result = super().delete(*args, **kwargs)
+        self._refresh_events({event_id})
+        return result
+
+    @classmethod
+    def after_change(cls, ids):
+        """Participations written in bulk: their events' search text names them."""
+        cls._refresh_events(set(cls.objects.filter(pk__in=ids).values_list("event_id", flat=True)))
+
+    @staticmethod
+    def _refresh_events(event_ids):
+        from .events import Event
+
+        if event_ids:
+            Event.objects.filter(pk__in=event_ids).refresh_derived()

@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from django import template
 
-from tracker.dates import date_label
+from tracker.dates import event_date, row_date
 from tracker.models import Outcome
 
 register = template.Library()
@@ -11,7 +11,7 @@ register = template.Library()
 @register.filter
 def event_dates(event):
     """The event's date or span, localised, marked approximate where it is."""
-    return date_label(event.start_date, event.end_date, event.date_precision)
+    return event_date(event)
 
 
 @register.filter
@@ -24,9 +24,11 @@ def http_url(value):
 
 
 @register.filter
-def row_dates(row):
-    """Like ``event_dates``, for a timeline row (a dict)."""
-    return date_label(row["start_date"], row["end_date"], row["date_precision"])
+def row_dates(row, prefix=""):
+    """Like ``event_dates``, for an event read as a dict (a timeline row, the event that
+    carried out an agreement); ``row|row_dates:"agreed_"`` reads an agreement's
+    ``agreed_on``, ``agreed_end`` and ``agreed_precision``."""
+    return row_date(row, prefix)
 
 
 @register.filter

@@ -112,7 +112,7 @@ def marker_traces(rows, y_of):
             name = _("%(kind)s (approximate date)") % {"kind": name}
         traces.append(
             scatter(
-                x=[r["start_date"] for r in kind_rows],
+                x=[r["sort_date"] for r in kind_rows],
                 y=[y_of(r) for r in kind_rows],
                 mode="markers",
                 name=plotly_text(name),
