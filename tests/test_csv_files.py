@@ -226,13 +226,14 @@ def test_files_from_the_previous_version_import_into_an_empty_database(client):
     assert Outcome.objects.count() == len(rows(old_files()["outcomes"]))
 
 
-def rows_by_event(table, text, conflicts):
-    """A file's rows grouped by event slug, without the columns export derives; the
-    conflict as the record's conflict (old files name it, today's give its slug)."""
+def rows_by_event(table, text, conflicts, header):
+    """A file's rows grouped by event slug, in the columns of ``header`` (an old file's:
+    a column it lacks says nothing) without those export derives; the conflict as the
+    record's conflict (old files name it, today's give its slug)."""
     kept = [
         c.name
         for c in TABLES[table].columns
-        if not c.derived and c.name not in ("id", "conflict_name")
+        if not c.derived and c.name not in ("id", "conflict_name") and c.name in header
     ]
     key = "slug" if table == "events" else "event"
     grouped = {}
@@ -264,8 +265,9 @@ def test_files_from_the_previous_version_plan_exactly_what_changed_since(client)
     differing = set()
     for table, text in old.items():
         conflicts = {c.name: c.slug for c in Conflict.objects.all()}
-        then = rows_by_event(table, text, conflicts)
-        today = rows_by_event(table, now[table], conflicts)
+        header = text.split("\r\n", 1)[0].split(",")
+        then = rows_by_event(table, text, conflicts, header)
+        today = rows_by_event(table, now[table], conflicts, header)
         # An event with no rows in a file keeps the parts it has: only the events a file
         # names can change through it.
         differing |= {slug for slug in then if then[slug] != today.get(slug)}

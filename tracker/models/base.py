@@ -182,7 +182,8 @@ class Record(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
-        obj._loaded_slug = getattr(obj, "slug", None)
+        # Only when loaded: reading a deferred slug would cost a query per row.
+        obj._loaded_slug = obj.__dict__.get("slug")
         return obj
 
     @property
