@@ -417,3 +417,64 @@ def test_another_name_for_an_existing_party_is_a_rename_to_confirm(client, seede
     assert target in str(problem)
     assert f"is called {name!r} in the record, not {name + ' (renamed)'!r}" in str(problem)
     assert state() == before
+
+
+@pytest.mark.parametrize("table", ["party", "process"])
+def test_a_look_alike_party_or_process_is_refused_naming_the_existing_slug(client, seeded, table):
+    texts = export_all(client)
+    if table == "party":
+        texts["participations"] = edit(
+            texts["participations"],
+            lambda row: (
+                row.update(party="turkiye-2", party_name="TURKIYE")
+                if row["party"] == "turkiye" and row["event"] == ISTANBUL
+                else None
+            ),
+        )
+        existing, column, plural = "turkiye", "party_name", "parties"
+    else:
+        process = Process.objects.get(events__slug=ISTANBUL)
+        texts["events"] = edit(
+            texts["events"],
+            lambda row: (
+                row.update(process="istanbul-again", process_title=process.title.upper())
+                if row["slug"] == ISTANBUL
+                else None
+            ),
+        )
+        existing, column, plural = process.slug, "process_title", "processes"
+    before = state()
+
+    with pytest.raises(ImportRefused) as refused:
+        import_texts(texts)
+
+    (problem,) = [p for p in refused.value.problems if p.confirm == "new"]
+    assert problem.column == column
+    assert f"named like the existing {existing!r}" in problem.message
+    assert state() == before
+    report = import_texts(texts, confirm_new=True, dry_run=True)
+    assert report.counts[plural]["created"] == 1
+
+
+def test_a_form_opened_before_an_import_is_refused_after_it(client, seeded, admin_form_data):
+    """An import moves the versions of what it changes, so an editor's form opened before
+    it cannot overwrite the imported change."""
+    istanbul = Event.objects.get(slug=ISTANBUL)
+    url = f"/admin/tracker/event/{istanbul.pk}/change/"
+    editor = make_user("olena", groups=["Editor"])
+    texts = export_all(client)
+    client.force_login(editor)
+    opened = admin_form_data(client.get(url))
+
+    texts["events"] = edit(
+        texts["events"],
+        lambda row: row.update(title="Imported title") if row["slug"] == ISTANBUL else None,
+    )
+    import_texts({"events": texts["events"]})
+    response = client.post(url, opened | {"summary": "Typed in the open form."})
+
+    assert response.status_code == 200
+    assert "saved a newer version of this record" in response.content.decode()
+    istanbul.refresh_from_db()
+    assert istanbul.title == "Imported title"
+    assert istanbul.summary != "Typed in the open form."
