@@ -65,7 +65,7 @@ def sweeping_changes(texts):
     header, body = texts["events"].split("\r\n", 1)
     new_event = (
         ",new-event,,new-track,New track,another-conflict,Another conflict,statement,A new event,"
-        "2025-09-01,,day,"
+        "2025-09-01,,day,middle,"
         ",,,,,,,published,A summary.,,,,,https://example.org/new-event | Desk\r\n"
     )
     texts["events"] = f"{header}\r\n{body}{new_event}"

@@ -81,7 +81,8 @@ def test_the_first_and_last_years_draw_on_the_timeline(page):
         for precision in (Event.Precision.MONTH, Event.Precision.YEAR):
             make_event(
                 title=f"Talks {year} {precision}",
-                start_date=datetime.date(year, month, 1),
+                # A year-precision date is 1 January (the precision rule).
+                start_date=datetime.date(year, month if precision == "month" else 1, 1),
                 date_precision=precision,
             )
 
