@@ -381,3 +381,35 @@ def test_import_revert_and_seed_loading_keep_the_bookkeeping(client, record):
     assert_bookkeeping("seed loading", lambda: load_seeds(directory=SEEDS))
     assert_bookkeeping("seed loading again", lambda: load_seeds(directory=SEEDS), writes=False)
     assert_bookkeeping("unchanged import", lambda: import_texts(export_all(client)), writes=False)
+
+
+def test_the_first_published_stamp_is_kept_by_import_and_seed_loader(client, db):
+    """Every published event the seed loader or an import writes is stamped once, when it
+    is first published; a draft is not; loading again keeps the stamp."""
+    from django.conf import settings
+
+    from tests.csvfiles import edit, export_all, import_texts
+    from tracker.models import Event
+    from tracker.seeds import load_seeds
+
+    load_seeds(directory=settings.BASE_DIR / "seeds")
+    published = Event.objects.filter(status=Event.Status.PUBLISHED)
+    assert published.exists()
+    assert not published.filter(published_at__isnull=True).exists()
+    stamps = dict(published.values_list("slug", "published_at"))
+    load_seeds(directory=settings.BASE_DIR / "seeds")
+    assert dict(published.values_list("slug", "published_at")) == stamps
+
+    texts = export_all(client)
+    header, first = texts["events"].split("\r\n")[:2]
+    for slug, status in (("imported-draft", "draft"), ("imported-published", "published")):
+
+        def copy(row, slug=slug, status=status):
+            row.update(id="", slug=slug, status=status)
+
+        row = edit(f"{header}\r\n{first}\r\n", copy)
+        import_texts({"events": row})
+    assert Event.objects.get(slug="imported-draft").published_at is None
+    stamp = Event.objects.get(slug="imported-published").published_at
+    assert stamp is not None
+    assert dict(published.filter(slug__in=stamps).values_list("slug", "published_at")) == stamps
