@@ -250,6 +250,31 @@ def test_counts_go_by_week_over_a_short_span(client, low_limit):
     assert "counted per process and week" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("cells", "period", "labels"),
+    # Two lanes over some 14 months: 29 cells by month, 11 by quarter, 4 by year.
+    [(20, "quarter", ["quarter 1 of 2024", "quarter 1 of 2025"]), (8, "year", ["2024", "2025"])],
+)
+def test_many_lanes_over_a_long_span_are_counted_by_quarter_or_year(
+    client, low_limit, monkeypatch, cells, period, labels
+):
+    """The finest period whose lanes × periods stay within the budget (the chart data's
+    size follows it); each count still lists exactly its events."""
+    from tracker.charts.timeline import counts as count_parts
+
+    monkeypatch.setattr(count_parts, "CELLS", cells)
+    varied_record()
+
+    response = client.get(reverse("event-list"))
+
+    timeline = response.context["timeline"]
+    assert timeline["period"] == period
+    assert sorted({c.label for c in timeline["counts"]})[:2] == labels
+    assert f"counted per process and {period}" in response.content.decode()
+    for count in timeline["counts"]:
+        assert client.get(count.url).context["page"].paginator.count == count.events
+
+
 @pytest.mark.parametrize("limit", [3, 1500])
 def test_the_table_lists_what_the_chart_shows(client, settings, limit):
     """The events drawn, or every count with the same link as its marker."""

@@ -115,7 +115,8 @@ def event_timeline(rows, *, query, hover_extra=None):
 def count_timeline(rows, *, total, query):
     spans = spans_of(rows)
     conflicts = lane_parts.lanes_of(rows, conflict_order(spans))
-    period = count_parts.choose_period(range_parts.whole(spans))
+    lanes = sum(len(conflict.lanes) for conflict in conflicts)
+    period = count_parts.choose_period(range_parts.whole(spans), lanes)
     dates = {
         name: datetime.date.fromisoformat(query[key])
         for name, key in (("after", "date_after"), ("before", "date_before"))

@@ -1,5 +1,5 @@
-"""Above the marker limit: the number of events per lane and month (or week), said in
-words, each linking to the event list of that lane and period with every other filter
+"""Above the marker limit: the number of events per lane and period (week, month,
+quarter or year: the finest that keeps the chart small), said in words, each linking to the event list of that lane and period with every other filter
 kept."""
 
 import datetime
@@ -16,27 +16,50 @@ from django.utils.translation import ngettext
 from ..look import COUNT_COLOUR, plotly_text, scatter
 from .spans import reach
 
-MONTH, WEEK = "month", "week"
-#: Counts go by week when the events shown span at most this long, else by month.
+WEEK, MONTH, QUARTER, YEAR = "week", "month", "quarter", "year"
+#: Counts go by week when the events shown span at most this long.
 WEEKS_UP_TO = datetime.timedelta(days=366)
+#: Above that, the finest period for which lanes × periods stays within this many cells:
+#: each cell is a marker and a table row, and the chart data must stay under 1 MB on the
+#: demo record (50 lanes over 35 years: by year).
+CELLS = 2_400
+DAYS = {MONTH: 30.44, QUARTER: 91.31, YEAR: 365.25}
 
 
-def choose_period(span):
-    return WEEK if span.last - span.first <= WEEKS_UP_TO else MONTH
+def choose_period(span, lanes=1):
+    days = (span.last - span.first).days
+    if days <= WEEKS_UP_TO.days:
+        return WEEK
+    for period in (MONTH, QUARTER):
+        if max(lanes, 1) * (days / DAYS[period] + 1) <= CELLS:
+            return period
+    return YEAR
 
 
 def period_start(day, period):
     if period == WEEK:
         return day - datetime.timedelta(days=day.weekday())
+    if period == QUARTER:
+        return day.replace(month=day.month - (day.month - 1) % 3, day=1)
+    if period == YEAR:
+        return day.replace(month=1, day=1)
     return day.replace(day=1)
+
+
+def _month_end(start):
+    return (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - (
+        datetime.timedelta(days=1)
+    )
 
 
 def period_end(start, period):
     if period == WEEK:
         return start + datetime.timedelta(days=6)
-    return (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - (
-        datetime.timedelta(days=1)
-    )
+    if period == QUARTER:
+        return _month_end(start.replace(month=start.month + 2))
+    if period == YEAR:
+        return start.replace(month=12, day=31)
+    return _month_end(start)
 
 
 def periods_between(first, last, period):
@@ -49,6 +72,13 @@ def periods_between(first, last, period):
 def period_label(start, period):
     if period == WEEK:
         return _("week of %(date)s") % {"date": date_format(start)}
+    if period == QUARTER:
+        return _("quarter %(quarter)d of %(year)d") % {
+            "quarter": (start.month - 1) // 3 + 1,
+            "year": start.year,
+        }
+    if period == YEAR:
+        return str(start.year)
     return date_format(start, "YEAR_MONTH_FORMAT")
 
 
