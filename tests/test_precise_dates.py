@@ -387,3 +387,14 @@ def test_the_date_label_is_the_one_formatter():
     with translation.override("en"):
         assert date_label(datetime.date(2016, 11, 1), None, "month") == "November 2016 (approx.)"
         assert date_label(datetime.date(2015, 1, 1), None, "year") == "2015 (approx.)"
+
+
+def test_the_conflict_tables_date_first_and_latest_events_as_precisely_as_known(
+    second_conflict, client
+):
+    """The Colombian talks began with exploratory meetings known only as February 2012:
+    the conflicts' table says so, never “1 February 2012”."""
+    for url in (reverse("home"), reverse("conflict-list")):
+        text = " ".join(re.sub(r"<[^>]+>", " ", client.get(url).content.decode()).split())
+        assert "February 2012 (approx.)" in text, url
+        assert "1 February 2012" not in text, url

@@ -35,5 +35,6 @@ def row_date(row, prefix=""):
     prefixed: ``row_date(agreement, "agreed_")`` reads ``agreed_on``… see
     ``OutcomeQuerySet.follow_through``."""
     if prefix:
-        return date_label(row[f"{prefix}on"], row[f"{prefix}end"], row[f"{prefix}precision"])
+        get = row.get if isinstance(row, dict) else lambda key: getattr(row, key, None)
+        return date_label(get(f"{prefix}on"), get(f"{prefix}end"), get(f"{prefix}precision"))
     return date_label(row["start_date"], row.get("end_date"), row["date_precision"])

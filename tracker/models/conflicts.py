@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -18,20 +18,21 @@ class ConflictQuerySet(RecordQuerySet):
         return self.filter(pk__in=Event.objects.published().values("process__conflict_id"))
 
     def for_index(self):
-        """Each conflict with its published events' count, first and last dates, and its
-        latest event's title and slug, in one query."""
+        """Each conflict with its published events' count, the dates of its first and
+        latest events (``first_on``, ``first_precision``, ``last_on``… as precise as
+        their sources, for ``row_dates``), and its latest event's title and slug, in one
+        query."""
         from .events import Event
 
         published = Q(processes__events__status=Event.Status.PUBLISHED)
-        latest = (
-            Event.objects.published()
-            .filter(process__conflict=OuterRef("pk"))
-            .order_by("-start_date", "-pk")
-        )
+        events = Event.objects.published().filter(process__conflict=OuterRef("pk"))
+        first, latest = events.chronological(), events.chronological().reverse()
         return self.annotate(
             event_count=Count("processes__events", filter=published),
-            first_date=Min("processes__events__start_date", filter=published),
-            last_date=Max("processes__events__start_date", filter=published),
+            first_on=Subquery(first.values("start_date")[:1]),
+            first_precision=Subquery(first.values("date_precision")[:1]),
+            last_on=Subquery(latest.values("start_date")[:1]),
+            last_precision=Subquery(latest.values("date_precision")[:1]),
             latest_title=Subquery(latest.values("title")[:1]),
             latest_slug=Subquery(latest.values("slug")[:1]),
         )
