@@ -28,7 +28,9 @@ def conflicts_from_text(apps, schema_editor):
             slug = f"{base[:95]}-{n}"
         taken.add(slug)
         conflict = Conflict.objects.create(name=name, slug=slug)
-        Process.objects.filter(conflict_text=name).update(conflict=conflict)
+        moved = Process.objects.filter(conflict_text=name).update(conflict=conflict)
+        # Said by name, as every data migration here says what it writes.
+        print(f"\n  created conflict {slug} “{name}” for {moved} process(es)", end="")
         HistoricalProcess.objects.filter(conflict_text=name).update(conflict=conflict)
 
 
