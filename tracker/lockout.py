@@ -19,3 +19,14 @@ class LockoutHandler(AxesDatabaseHandler):
             for attempts in self.get_user_attempts(request, credentials)
         )
         return max(pair, address if address >= settings.TRACKER_ADDRESS_FAILURE_LIMIT else 0)
+
+
+def counted_username(request, credentials=None):
+    """The username a login tried, as failures are counted: "Editor" and "editor " are
+    the same editor (``AXES_USERNAME_CALLABLE``)."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        typed = credentials.get(field)
+    else:
+        typed = getattr(request, "POST", {}).get(field)
+    return typed.strip().casefold() if typed else typed

@@ -228,6 +228,7 @@ AXES_CLIENT_IP_CALLABLE = "tracker.proxies.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "tracker.lockout.counted_username"
 AXES_VERBOSE = False
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
