@@ -6,8 +6,8 @@ import re
 
 import pytest
 from django.urls import URLResolver, get_resolver, resolve
-from django.urls.resolvers import RoutePattern
 from django.urls.exceptions import Resolver404
+from django.urls.resolvers import RoutePattern
 
 from tests.conftest import proxied_client
 from tests.factories import make_event

@@ -25,8 +25,5 @@ def counted_username(request, credentials=None):
     """The username a login tried, as failures are counted: "Editor" and "editor " are
     the same editor (``AXES_USERNAME_CALLABLE``)."""
     field = settings.AXES_USERNAME_FORM_FIELD
-    if credentials:
-        typed = credentials.get(field)
-    else:
-        typed = getattr(request, "POST", {}).get(field)
+    typed = (credentials or getattr(request, "POST", {})).get(field)
     return typed.strip().casefold() if typed else typed
