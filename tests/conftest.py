@@ -6,11 +6,20 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from tests.admin_forms import admin_form_data as admin_form_data_of
 from tests.factories import make_user
 from tracker.models import Event
 from tracker.seeds import Report, load_seeds
+
+# Property-based tests (tests/test_properties.py): the same examples on every run, so that
+# make test and CI are repeatable; HYPOTHESIS_PROFILE=explore searches further.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, max_examples=80, deadline=None, database=None, print_blob=True
+)
+hypothesis_settings.register_profile("explore", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 #: The records the page, chart, CSV and import tests run on: the seeded Russia–Ukraine
 #: record, and a second conflict's record, written by hand as a test fixture in the same

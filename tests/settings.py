@@ -7,7 +7,31 @@ tests/browser/conftest.py). On top: a fast password hasher and unhashed static f
 """
 
 import os
+import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+def one_worker_each():
+    """Under pytest-xdist (make test runs one worker per core) each worker gets what no
+    other may touch: its own temporary folder (uploads, export slots; inherited by the
+    servers and commands it starts) and its own Redis database, since the suite empties
+    the cache between tests. pytest-django gives each its own test database. Done once:
+    the processes a worker starts inherit the result and the mark."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or os.environ.get("TRACKER_TESTS_WORKER") == worker:
+        return
+    os.environ["TRACKER_TESTS_WORKER"] = worker
+    folder = Path(tempfile.gettempdir()) / f"tracker-tests-{os.getuid()}-{worker}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.environ["TMPDIR"] = tempfile.tempdir = str(folder)
+    if os.environ.get("REDIS_URL"):
+        url = urlsplit(os.environ["REDIS_URL"])
+        database = int(url.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+        os.environ["REDIS_URL"] = urlunsplit(url._replace(path=f"/{database}"))
+
+
+one_worker_each()
 
 os.environ.update(
     DJANGO_DEBUG="0",

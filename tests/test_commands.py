@@ -14,7 +14,8 @@ def test_local_superuser_is_created_once_with_a_printed_password(settings, capsy
     call_command("ensure_local_superuser")
     out = capsys.readouterr().out
     password = out.split("password: ")[1].split()[0]
-    assert client.login(username="admin", password=password)
+    form = {"username": "admin", "password": password}
+    assert client.post("/admin/login/?next=/admin/", form)["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
 
     call_command("ensure_local_superuser")

@@ -80,6 +80,9 @@ class SetPasswordView(PasswordResetConfirmView):
 
     template_name = "admin/tracker/account/set_password.html"
     post_reset_login = True
+    # The password was just set through the link; django-axes' backend, first in the list,
+    # only guards logins that type one.
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("admin:index")
 
     def get_user(self, uidb64):

@@ -70,6 +70,16 @@ LEFT_OUT = {
         "logins in progress: they expire anyway, a restore must not log anyone back in, "
         "and they are signed with the secret key of the server that made them"
     ),
+    **dict.fromkeys(
+        [
+            "axes.accessattempt",
+            "axes.accessattemptexpiration",
+            "axes.accessfailurelog",
+            "axes.accesslog",
+        ],
+        "login attempts and lockouts (django-axes): visitors' addresses, kept for the "
+        "lockout only; a restore must neither lock anyone out nor carry them elsewhere",
+    ),
 }
 
 

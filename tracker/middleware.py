@@ -1,35 +1,31 @@
-"""A Content-Security-Policy for the public pages.
+"""Only the methods a page needs are answered.
 
-The pages run no inline script (figures arrive as JSON and a static file draws them),
-so scripts may only come from our own origin. Plotly sets inline styles, hence
-``'unsafe-inline'`` for styles; nothing may be loaded from another origin. The charts
-are SVG only and need no ``'unsafe-eval'`` (a browser test draws them under a policy
-without it); it stays here until the issue that removes it. The admin keeps Django's
-own defaults.
+Public pages (``@public``) answer ``GET`` and ``HEAD``; every other page, the admin
+included, also ``POST``, where its forms send. Anything else (``TRACE``, ``OPTIONS``,
+``PUT``, ``DELETE``, ``PATCH``, made-up verbs) is answered 405 with the ``Allow`` header
+before the view runs.
 """
 
-POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "worker-src 'self' blob:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+from django.http import HttpResponseNotAllowed
+
+PUBLIC_METHODS = ("GET", "HEAD")
+FORM_METHODS = ("GET", "HEAD", "POST")
 
 
-class ContentSecurityPolicyMiddleware:
+def allowed_methods(view):
+    """The methods ``view`` (as the URL resolver returns it) answers."""
+    return PUBLIC_METHODS if hasattr(view, "public") else FORM_METHODS
+
+
+class AllowedMethodsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        if not request.path.startswith("/admin/"):
-            response.headers.setdefault("Content-Security-Policy", POLICY)
-        return response
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        allowed = allowed_methods(view)
+        if request.method not in allowed:
+            return HttpResponseNotAllowed(allowed)
+        return None
