@@ -222,8 +222,12 @@ def build_users(base, plan, editor, password, headers, seconds_between_saves=2.0
                 (plan["edited"], "after save: event page"),
                 ("/events/", "after save: /events/"),
             ):
-                with self.reader.get(path, name=name, catch_response=True) as answer:
-                    if escape_title(new_title) not in answer.text:
+                with self.reader.get(
+                    path, name=name, headers=headers, catch_response=True
+                ) as answer:
+                    if answer.status_code != 200 or not answer.text:
+                        answer.failure(f"{path} answered {answer.status_code} after the save")
+                    elif escape_title(new_title) not in answer.text:
                         answer.failure(f"{path} does not show the save at the next request")
             time.sleep(max(0.0, seconds_between_saves - (time.monotonic() - started)))
 
