@@ -1,10 +1,13 @@
 """Rendered public pages, kept in Django's cache and never older than the record.
 
-A page is keyed by the record-wide version (``RecordVersion.current()``, moved by every
-write path, read from the database on every request), the active language, the scheme,
-host and path, and the canonical query (``tracker.params``); nothing from cookies. A
-write therefore changes the key of every page at once, on every worker and every app
-server: nothing is invalidated by hand, and nothing can be stale.
+A page is keyed by the versions of what it shows, read from the database on every
+request, the active language, the scheme, host and path, and the canonical query
+(``tracker.params``); nothing from cookies. Most pages show the whole record and are
+keyed by the record-wide version (``RecordVersion.current()``, moved by every write
+path); a page that declares narrower versions (``@public(versions=…)``: an event's page
+by ``RecordVersion.shared`` and the versions of the events it shows) is keyed by those.
+A write therefore changes the key of every page it affects at once, on every worker and
+every app server: nothing is invalidated by hand, and nothing can be stale.
 
 Only 200 answers without cookies are kept. After a write, the first request for a page
 renders it while holding a short lock (``cache.add``); requests for the same page in the
@@ -33,12 +36,17 @@ POLL_SECONDS = 0.05
 NOT_KEPT = {"set-cookie", "vary", "date", "content-language"}
 
 
-def page_key(request, query):
-    """The cache key of this request's page, read with one query (the record version)."""
+def record_wide():
+    """The versions of a page that shows the whole record: one query."""
     number, changed_at = RecordVersion.current()
+    return (number, changed_at.isoformat() if changed_at else "-")
+
+
+def page_key(request, query, versions=record_wide):
+    """The cache key of this request's page; ``versions()`` reads what it shows."""
     parts = [
-        str(number),
-        changed_at.isoformat() if changed_at else "-",
+        versions.__qualname__,
+        repr(versions()),
         get_language() or "",
         request.scheme,
         request.get_host(),
@@ -87,10 +95,10 @@ class PageCache:
             return default
 
 
-def serve(request, query, render):
+def serve(request, query, render, versions=record_wide):
     """The page for ``request``: from the cache, or rendered by ``render()`` (one render
-    per key at a time) and kept when it may be."""
-    key = page_key(request, query)
+    per key at a time) and kept when it may be. ``versions()``: see :func:`page_key`."""
+    key = page_key(request, query, versions)
     pages = PageCache()
     entry = pages.call("get", key)
     if entry is not None:

@@ -223,6 +223,36 @@ class EventQuerySet(RecordQuerySet):
             ),
         )
 
+    def page_versions(self, slug):
+        """What the page of the event called ``slug`` (in this queryset) shows of the
+        events, as ``[(id, version), …]``: the event itself, the events before and after
+        it in its process (as :meth:`before` and :meth:`after` find them here), and every
+        event linked to it or to its agreements, whatever their status (publishing one
+        changes the page). Empty when no event here is called ``slug``.
+
+        With ``RecordVersion.shared`` (everything else a page shows), this is what an
+        event's page is cached by: any change to what the page shows changes it, and
+        a save of any other event does not. Four small queries.
+        """
+        from .outcomes import Implementation, Outcome
+
+        fields = ["pk", "version", "process_id", "sort_date", "start_time", "start_date"]
+        event = self.filter(slug=slug).only(*fields).first()
+        if event is None:
+            return []
+        neighbours = self.filter(process_id=event.process_id).exclude(pk=event.pk)
+        rows = [(event.pk, event.version)]
+        for found in (neighbours.before(event).reverse(), neighbours.after(event)):
+            rows += list(found.values_list("pk", "version")[:1])
+        outcomes = Outcome.objects.filter(event=event).values("pk")
+        linked = Event._base_manager.filter(
+            Q(pk__in=EventLink.objects.filter(from_event=event).values("to_event"))
+            | Q(pk__in=EventLink.objects.filter(to_event=event).values("from_event"))
+            | Q(pk__in=Implementation.objects.filter(outcome__in=outcomes).values("event"))
+            | Q(pk__in=Implementation.objects.filter(event=event).values("outcome__event"))
+        )
+        return rows + sorted(linked.values_list("pk", "version"))
+
     def for_export(self, *, include_drafts=False):
         """Everything the four CSV tables write, in export order, prefetched chunk by
         chunk when iterated: the event's parts and its links to other events (to
@@ -413,6 +443,11 @@ class Event(Record):
     history = HistoricalRecords(excluded_fields=DERIVED)
     objects = EventQuerySet.as_manager()
 
+    #: Every write to an event or to one of its parts moves the version of each event
+    #: it touches (tests/test_import_write_paths.py walks the write paths), so a
+    #: write confined to them leaves ``RecordVersion.shared`` as it is.
+    kept_by_event_versions = True
+
     class Meta:
         ordering = CHRONOLOGICAL
         verbose_name = _("event")
@@ -534,6 +569,9 @@ class Citation(models.Model):
 
     history = HistoricalRecords()
 
+    #: A part of events: see ``Event.kept_by_event_versions``.
+    kept_by_event_versions = True
+
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = _("citation")
@@ -595,6 +633,9 @@ class EventLink(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     history = HistoricalRecords()
+
+    #: A part of events: see ``Event.kept_by_event_versions``.
+    kept_by_event_versions = True
 
     class Meta:
         ordering = ["from_event__start_date", "to_event__start_date", "pk"]
