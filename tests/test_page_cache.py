@@ -3,6 +3,7 @@ shared by everyone because public pages carry nothing of their visitor, and neve
 than the record after any write path."""
 
 import datetime
+import gzip
 import logging
 import re
 import shutil
@@ -57,6 +58,21 @@ def test_the_same_url_answers_in_each_language_cold_then_warm_with_no_cookie(cli
             assert not response.cookies
             assert set(response["Vary"].split(", ")) >= {"Accept-Language", "Cookie"}
     assert translated("uk", "Apply filters") != translated("ru", "Apply filters")
+
+
+def test_pages_are_sent_gzipped_to_browsers_that_accept_it_cold_and_warm(client):
+    make_event(title="Talks in Istanbul")
+    plain = client.get("/events/").content
+    for state in ("miss", "hit"):
+        response = proxied_client().get("/", headers={"Accept-Encoding": "gzip, br"})
+        zipped = proxied_client().get("/events/", headers={"Accept-Encoding": "gzip, br"})
+        assert zipped["X-Page-Cache"] == "hit"
+        assert (response["Content-Encoding"], response["X-Page-Cache"]) == ("gzip", state)
+        assert int(zipped["Content-Length"]) == len(zipped.content) < len(plain)
+        assert gzip.decompress(zipped.content) == plain
+        assert set(zipped["Vary"].split(", ")) >= {"Accept-Encoding", "Accept-Language", "Cookie"}
+    unzipped = client.get("/events/")
+    assert (unzipped.content, unzipped.has_header("Content-Encoding")) == (plain, False)
 
 
 def test_the_language_cookie_wins_over_the_browser_and_shares_that_languages_page(client):

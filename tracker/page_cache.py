@@ -9,6 +9,12 @@ by ``RecordVersion.shared`` and the versions of the events it shows) is keyed by
 A write therefore changes the key of every page it affects at once, on every worker and
 every app server: nothing is invalidated by hand, and nothing can be stale.
 
+Pages are kept gzipped, compressed once when rendered, and sent so to every reader whose
+browser accepts gzip (all do; others get them unzipped): the busiest pages are 0.4 to
+0.7 MB of HTML at 10,000 events and a tenth of that gzipped, which is what Redis, the
+worker and the network then carry. Public pages hold nothing secret (no token, nothing
+of the visitor), so compressing them gives nothing away.
+
 Only 200 answers without cookies are kept. After a write, the first request for a page
 renders it while holding a short lock (``cache.add``); requests for the same page in the
 meantime wait for that render (up to ``TRACKER_PAGE_WAIT_SECONDS``) instead of all
@@ -17,13 +23,17 @@ answer is logged and the page is rendered without it: a page is never refused be
 the cache is down.
 """
 
+import gzip
 import hashlib
 import logging
+import re
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
 from django.utils.translation import get_language
 
 from .models import RecordVersion
@@ -33,7 +43,8 @@ logger = logging.getLogger(__name__)
 HEADER = "X-Page-Cache"
 POLL_SECONDS = 0.05
 #: Headers that belong to one answer rather than to the page (the middleware sets them).
-NOT_KEPT = {"set-cookie", "vary", "date", "content-language"}
+NOT_KEPT = {"set-cookie", "vary", "date", "content-language", "content-length"}
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 def record_wide():
@@ -68,13 +79,23 @@ def keepable(response):
 
 def stored(response):
     headers = [(k, v) for k, v in response.items() if k.lower() not in NOT_KEPT]
-    return {"status": response.status_code, "headers": headers, "content": response.content}
+    return {
+        "status": response.status_code,
+        "headers": headers,
+        "gzipped": compress_string(response.content),
+    }
 
 
-def restored(entry):
-    response = HttpResponse(entry["content"], status=entry["status"])
+def restored(entry, request):
+    """The kept page, gzipped when ``request`` accepts it."""
+    zipped = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    content = entry["gzipped"] if zipped else gzip.decompress(entry["gzipped"])
+    response = HttpResponse(content, status=entry["status"])
     for name, value in entry["headers"]:
         response[name] = value
+    if zipped:
+        response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ("Accept-Encoding",))
     return response
 
 
@@ -102,20 +123,20 @@ def serve(request, query, render, versions=record_wide):
     pages = PageCache()
     entry = pages.call("get", key)
     if entry is not None:
-        return marked(restored(entry), "hit")
+        return marked(restored(entry, request), "hit")
     lock = key + ":render"
     if pages.call("add", lock, 1, timeout=settings.TRACKER_PAGE_LOCK_SECONDS, default=True):
         try:
             entry = pages.call("get", key)  # kept by a render that ended since we looked
             if entry is not None:
-                return marked(restored(entry), "hit")
-            return render_and_keep(pages, key, render)
+                return marked(restored(entry, request), "hit")
+            return render_and_keep(pages, key, render, request)
         finally:
             pages.call("delete", lock)
     entry = wait_for(pages, key, lock)
     if entry is not None:
-        return marked(restored(entry), "hit")
-    return render_and_keep(pages, key, render)
+        return marked(restored(entry, request), "hit")
+    return render_and_keep(pages, key, render, request)
 
 
 def wait_for(pages, key, lock):
@@ -131,14 +152,17 @@ def wait_for(pages, key, lock):
     return None
 
 
-def render_and_keep(pages, key, render):
+def render_and_keep(pages, key, render, request):
+    """The rendered page, kept when it may be, and then sent as a kept page is."""
     logger.debug("Rendering the page for %s", key)
     response = render()
     if hasattr(response, "render") and callable(response.render):
         response = response.render()
-    if keepable(response):
-        pages.call("set", key, stored(response), timeout=settings.TRACKER_PAGE_CACHE_SECONDS)
-    return marked(response, "miss")
+    if not keepable(response):
+        return marked(response, "miss")
+    entry = stored(response)
+    pages.call("set", key, entry, timeout=settings.TRACKER_PAGE_CACHE_SECONDS)
+    return marked(restored(entry, request), "miss")
 
 
 def marked(response, how):
