@@ -25,7 +25,7 @@ from tests.factories import link, make_event, make_full_record, make_process, ma
 from tests.test_public_pages import grow
 from tests.test_strict_params import public_patterns
 from tracker.imports.undo import revert_batch
-from tracker.models import Event, EventLink, ImportBatch, Person
+from tracker.models import Event, EventLink, ImportBatch, Party, Person
 from tracker.seeds import load_seeds
 
 pytestmark = pytest.mark.django_db
@@ -295,6 +295,36 @@ def test_a_change_beyond_events_shows_on_every_event_page_at_the_next_request(
         response = reader.get(page)
         assert response["X-Page-Cache"] == "miss", model
         assert value in response.content.decode(), model
+
+
+def options(page, name):
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)[1:]
+
+
+def test_the_filters_lists_of_names_are_read_once_per_write_and_follow_it(
+    client, admin_client_for, admin_form_data, django_assert_max_num_queries
+):
+    """Every list page draws the same people and parties: read once per record version,
+    and a rename is in every list's select at the next request."""
+    make_full_record()
+    reader = proxied_client()
+    first = reader.get("/events/").content.decode()
+    assert options(first, "person") == [("rustem-umerov", "Rustem Umerov")]
+    assert options(first, "party") == [
+        (p.slug, p.name) for p in Party.objects.public().order_by("name", "pk")
+    ]
+    with django_assert_max_num_queries(7):  # the lists of names come from the cache
+        assert reader.get("/events/?kind=summit")["X-Page-Cache"] == "miss"
+
+    editor = admin_client_for(make_user("olena", is_superuser=True))
+    umerov = Person.objects.get(slug="rustem-umerov")
+    url = f"/admin/tracker/person/{umerov.pk}/change/"
+    data = admin_form_data(editor.get(url)) | {"name": "Rustem Umierov"}
+    assert editor.post(url, data).status_code == 302
+    for page in ("/events/", "/events/?kind=summit"):
+        names = options(reader.get(page).content.decode(), "person")
+        assert names == [("rustem-umerov", "Rustem Umierov")], page
 
 
 def test_a_publish_through_the_admin_shows_at_the_next_request(client, admin_client_for):

@@ -53,6 +53,19 @@ def record_wide():
     return (number, changed_at.isoformat() if changed_at else "-")
 
 
+def per_record_version(name, compute):
+    """``compute()``, kept in the cache for the record version as it stands: for a value
+    many pages draw alike (the filters' lists of names), computed once per write rather
+    than once per page. Computed afresh when the cache does not answer."""
+    key = "value:" + hashlib.sha256(f"{record_wide()!r}\n{name}".encode()).hexdigest()
+    values = PageCache()
+    value = values.call("get", key)
+    if value is None:
+        value = compute()
+        values.call("set", key, value, timeout=settings.TRACKER_PAGE_CACHE_SECONDS)
+    return value
+
+
 def page_key(request, query, versions=record_wide):
     """The cache key of this request's page; ``versions()`` reads what it shows."""
     parts = [
