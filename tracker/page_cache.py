@@ -11,8 +11,8 @@ every app server: nothing is invalidated by hand, and nothing can be stale.
 
 Pages are kept gzipped, compressed once when rendered, and sent so to every reader whose
 browser accepts gzip (all do; others get them unzipped): the busiest pages are 0.4 to
-0.7 MB of HTML at 10,000 events and a tenth of that or less gzipped, which is what Redis, the
-worker and the network then carry. Public pages hold nothing secret (no token, nothing
+0.7 MB of HTML at 10,000 events and under a tenth of that gzipped, which is what Redis,
+the worker and the network then carry. Public pages hold nothing secret (no token, nothing
 of the visitor), so compressing them gives nothing away.
 
 Only 200 answers without cookies are kept. After a write, the first request for a page
