@@ -140,6 +140,25 @@ def discover(base, headers):
     return {"events": events[:200], "filters": filters[:10], "edited": first_page[0]}
 
 
+def floor_users(base, path, headers):
+    """Readers that all ask for ``path`` (a 404 page, a cached page) and no editor: what
+    this machine and this script can do at best, to read the mix's figures against."""
+    from locust import FastHttpUser, constant, task
+
+    class Reader(FastHttpUser):
+        host = base
+        wait_time = constant(0)
+        default_headers = headers
+
+        @task
+        def floor(self):
+            with self.client.get(path, name=path, catch_response=True) as answer:
+                if answer.status_code in (200, 404):
+                    answer.success()
+
+    return [Reader]
+
+
 def build_users(base, plan, editor, password, headers, seconds_between_saves=2.0):
     from locust import FastHttpUser, constant, task
     from locust.contrib.fasthttp import FastHttpSession
@@ -222,8 +241,12 @@ def build_users(base, plan, editor, password, headers, seconds_between_saves=2.0
                 (plan["edited"], "after save: event page"),
                 ("/events/", "after save: /events/"),
             ):
-                with self.reader.get(path, name=name, catch_response=True) as answer:
-                    if escape_title(new_title) not in answer.text:
+                with self.reader.get(
+                    path, name=name, headers=headers, catch_response=True
+                ) as answer:
+                    if answer.status_code != 200 or not answer.text:
+                        answer.failure(f"{path} answered {answer.status_code} after the save")
+                    elif escape_title(new_title) not in answer.text:
                         answer.failure(f"{path} does not show the save at the next request")
             time.sleep(max(0.0, seconds_between_saves - (time.monotonic() - started)))
 
@@ -252,14 +275,25 @@ def origin(base, headers):
     return base.replace("http://", "https://", 1) if headers else base
 
 
-def report(environment, seconds, editor_class):
+def report(environment, seconds, editor_class, users):
     total = environment.stats.total
-    print(f"\n{total.num_requests:,} requests in {seconds} s by 50 readers and one editor")
+    who = f"{users} readers and one editor" if editor_class else f"{users} readers, no editor"
+    print(f"\n{total.num_requests:,} requests in {seconds} s by {who}")
     print(f"  requests/s  {total.total_rps:8.1f}")
     print(f"  p50         {total.get_response_time_percentile(0.5):8.0f} ms")
     print(f"  p99         {total.get_response_time_percentile(0.99):8.0f} ms")
     print(f"  errors      {total.num_failures:8d}")
-    print(f"  saves       {editor_class.saves:8d} (each checked on the event page and /events/)")
+    if editor_class:
+        print(
+            f"  saves       {editor_class.saves:8d} (each checked on the event page and /events/)"
+        )
+    for name in sorted(environment.stats.entries):
+        entry = environment.stats.entries[name]
+        print(
+            f"    {name[1]} {name[0]:<32} {entry.num_requests:6d} requests"
+            f"  p50 {entry.get_response_time_percentile(0.5):6.0f} ms"
+            f"  p99 {entry.get_response_time_percentile(0.99):6.0f} ms"
+        )
     for error in environment.stats.errors.values():
         print(
             f"  error: {error.occurrences} × {error.method} {error.name}: "
@@ -271,7 +305,12 @@ def report(environment, seconds, editor_class):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="http://127.0.0.1:8000")
-    parser.add_argument("--editor", required=True, help="a user who can change events")
+    parser.add_argument("--editor", help="a user who can change events")
+    parser.add_argument(
+        "--floor",
+        metavar="PATH",
+        help="no mix and no editor: every reader asks for PATH (a 404 page, a cached page)",
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--no-proxy-header", action="store_true")
@@ -279,21 +318,25 @@ def main():
     base = loopback_only(args.host)
     seconds = min(max(args.seconds, 1), MAX_SECONDS)
     password = os.environ.get("TRACKER_LOAD_PASSWORD")
-    if not password:
-        sys.exit("Set TRACKER_LOAD_PASSWORD to the editor's password.")
+    if not args.floor and not (args.editor and password):
+        sys.exit("Give --editor, and set TRACKER_LOAD_PASSWORD to the editor's password.")
     headers = {} if args.no_proxy_header else PROXY_HEADERS
 
     import gevent
     from locust.env import Environment
 
-    plan = discover(base, headers)
-    reader, editor = build_users(base, plan, args.editor, password, headers)
-    environment = Environment(user_classes=[reader, editor], host=base)
+    if args.floor:
+        users, editor = floor_users(base, args.floor, headers), None
+    else:
+        plan = discover(base, headers)
+        reader, editor = build_users(base, plan, args.editor, password, headers)
+        users = [reader, editor]
+    environment = Environment(user_classes=users, host=base)
     runner = environment.create_local_runner()
-    runner.start(args.users + 1, spawn_rate=args.users + 1)
+    runner.start(args.users + (editor is not None), spawn_rate=args.users + 1)
     gevent.spawn_later(seconds, runner.quit)
     runner.greenlet.join()
-    sys.exit(1 if report(environment, seconds, editor) else 0)
+    sys.exit(1 if report(environment, seconds, editor, args.users) else 0)
 
 
 if __name__ == "__main__":

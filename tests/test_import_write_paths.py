@@ -1,6 +1,9 @@
 """Bookkeeping on every write path (issue 10): whatever writes the record moves the record-
 wide version, moves the version of every curated record it changes (and of every event
-whose parts it changes), and writes history for every row it writes.
+whose parts it changes), and writes history for every row it writes. A write that changes
+anything but events and their parts also moves the record's shared number, which event
+pages are cached by (issue 18): together with the events' versions it must move with
+everything an event's page shows.
 
 The write paths are collected, not listed by hand: every ModelAdmin of the tracker in the
 admin registry (its add, change and delete pages, each of its inlines, each of its
@@ -65,7 +68,12 @@ def capture():
         "versions": versions,
         "history": history,
         "record": RecordVersion.current()[0],
+        "shared": RecordVersion.current_shared(),
     }
+
+
+def kept_by_event_versions(name):
+    return getattr(apps.get_model("tracker", name), "kept_by_event_versions", False)
 
 
 def changed_rows(before, after, name):
@@ -86,9 +94,15 @@ def check(path, before, after, *, writes):
     if not writes:
         assert not changed, f"{path} wrote {sorted(changed)}"
         assert after["record"] == before["record"], path
+        assert after["shared"] == before["shared"], path
         return
     assert changed, f"{path} wrote nothing"
     assert after["record"] > before["record"], f"{path}: the record-wide version did not move"
+    beyond_events = sorted(name for name in changed if not kept_by_event_versions(name))
+    if beyond_events:
+        assert after["shared"] > before["shared"], (
+            f"{path} changed {beyond_events} but the shared number did not move"
+        )
     events = set()
     for name, (pks, old, new) in changed.items():
         assert after["history"][name] > before["history"][name], f"{path}: no history for {name}"

@@ -2,6 +2,8 @@
 shared by everyone because public pages carry nothing of their visitor, and never older
 than the record after any write path."""
 
+import datetime
+import gzip
 import logging
 import re
 import shutil
@@ -19,11 +21,11 @@ from django.utils import translation
 from tests.conftest import RECORDS, proxied_client
 from tests.crawl import crawl
 from tests.csvfiles import edit, export_all, import_texts
-from tests.factories import make_event, make_full_record, make_process, make_user
+from tests.factories import link, make_event, make_full_record, make_process, make_user
 from tests.test_public_pages import grow
 from tests.test_strict_params import public_patterns
 from tracker.imports.undo import revert_batch
-from tracker.models import Event, ImportBatch
+from tracker.models import Event, EventLink, ImportBatch, Party, Person
 from tracker.seeds import load_seeds
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +58,21 @@ def test_the_same_url_answers_in_each_language_cold_then_warm_with_no_cookie(cli
             assert not response.cookies
             assert set(response["Vary"].split(", ")) >= {"Accept-Language", "Cookie"}
     assert translated("uk", "Apply filters") != translated("ru", "Apply filters")
+
+
+def test_pages_are_sent_gzipped_to_browsers_that_accept_it_cold_and_warm(client):
+    make_event(title="Talks in Istanbul")
+    plain = client.get("/events/").content
+    for state in ("miss", "hit"):
+        response = proxied_client().get("/", headers={"Accept-Encoding": "gzip, br"})
+        zipped = proxied_client().get("/events/", headers={"Accept-Encoding": "gzip, br"})
+        assert zipped["X-Page-Cache"] == "hit"
+        assert (response["Content-Encoding"], response["X-Page-Cache"]) == ("gzip", state)
+        assert int(zipped["Content-Length"]) == len(zipped.content) < len(plain)
+        assert gzip.decompress(zipped.content) == plain
+        assert set(zipped["Vary"].split(", ")) >= {"Accept-Encoding", "Accept-Language", "Cookie"}
+    unzipped = client.get("/events/")
+    assert (unzipped.content, unzipped.has_header("Content-Encoding")) == (plain, False)
 
 
 def test_the_language_cookie_wins_over_the_browser_and_shares_that_languages_page(client):
@@ -151,6 +168,18 @@ def test_a_cached_page_costs_one_query(client, django_assert_num_queries):
         assert client.get("/")["X-Page-Cache"] == "hit"
 
 
+def test_a_cached_event_page_costs_five_queries(client, django_assert_num_queries):
+    """The shared number, the event, each of its neighbours, and the versions of the
+    events linked to it, however many."""
+    record = make_full_record()
+    for n in range(5):
+        link(record["talks"], make_event(title=f"Linked {n}"), EventLink.Relation.FOLLOWS)
+    page = record["talks"].get_absolute_url()
+    client.get(page)
+    with django_assert_num_queries(5):
+        assert client.get(page)["X-Page-Cache"] == "hit"
+
+
 # One render per page at a time
 
 
@@ -205,6 +234,100 @@ def test_an_admin_save_shows_at_the_next_request(client, admin_client_for, admin
         response = proxied_client().get(page)
         assert response["X-Page-Cache"] == "miss", page
         assert "Istanbul talks, second day" in response.content.decode(), page
+
+
+def test_an_event_save_renders_again_only_the_pages_that_show_that_event(
+    client, admin_client_for, admin_form_data
+):
+    """Event pages are keyed by the events they show: saving one leaves an unrelated
+    event's page cached, and every page that shows it is rendered again at once."""
+    record = make_full_record()
+    talks = record["talks"]
+    make_event(process=talks.process, slug="earlier", start_date=datetime.date(2025, 1, 10))
+    geneva = make_process(slug="geneva", title="Geneva talks")
+    follow_up = make_event(process=geneva, slug="follow-up", title="Follow-up in Geneva")
+    link(follow_up, talks, EventLink.Relation.FOLLOWS)
+    unrelated = make_event(process=geneva, slug="unrelated", start_date=datetime.date(2020, 1, 1))
+    reader = proxied_client()
+    showing_talks = {
+        talks.get_absolute_url(): "itself",
+        "/events/exchange/": "the next event, linked",
+        "/events/earlier/": "the previous event",
+        "/events/follow-up/": "linked from another process",
+        "/events/": "the list",
+        "/": "the home page",
+    }
+    for page in [*showing_talks, "/events/unrelated/"]:
+        assert "Istanbul talks" in cached(reader, page) or page == "/events/unrelated/"
+
+    editor = admin_client_for(make_user("olena", is_superuser=True))
+    url = f"/admin/tracker/event/{talks.pk}/change/"
+    data = admin_form_data(editor.get(url)) | {"title": "Istanbul talks, second day"}
+    assert editor.post(url, data).status_code == 302
+
+    for page, why in showing_talks.items():
+        response = reader.get(page)
+        assert response["X-Page-Cache"] == "miss", why
+        assert "Istanbul talks, second day" in response.content.decode(), why
+    assert reader.get(unrelated.get_absolute_url())["X-Page-Cache"] == "hit"
+
+    delete = f"/admin/tracker/event/{follow_up.pk}/delete/"
+    assert editor.post(delete, {"post": "yes"}).status_code == 302
+    assert "Follow-up in Geneva" not in reader.get(talks.get_absolute_url()).content.decode()
+
+
+def test_a_change_beyond_events_shows_on_every_event_page_at_the_next_request(
+    client, admin_client_for, admin_form_data
+):
+    """A person, party, process or source shows on many event pages: changing one
+    renders them all again."""
+    record = make_full_record()
+    reader = proxied_client()
+    pages = [record["talks"].get_absolute_url(), record["exchange"].get_absolute_url()]
+    for page in pages:
+        cached(reader, page)
+    editor = admin_client_for(make_user("olena", is_superuser=True))
+    for model, obj, field, value in (
+        ("person", Person.objects.get(slug="rustem-umerov"), "name", "Rustem Umierov"),
+        ("process", record["process"], "title", "Istanbul direct talks, 2025"),
+    ):
+        url = f"/admin/tracker/{model}/{obj.pk}/change/"
+        data = admin_form_data(editor.get(url)) | {field: value}
+        assert editor.post(url, data).status_code == 302
+        page = pages[0] if model == "person" else pages[1]
+        response = reader.get(page)
+        assert response["X-Page-Cache"] == "miss", model
+        assert value in response.content.decode(), model
+
+
+def options(page, name):
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)[1:]
+
+
+def test_the_filters_lists_of_names_are_read_once_per_write_and_follow_it(
+    client, admin_client_for, admin_form_data, django_assert_max_num_queries
+):
+    """Every list page draws the same people and parties: read once per record version,
+    and a rename is in every list's select at the next request."""
+    make_full_record()
+    reader = proxied_client()
+    first = reader.get("/events/").content.decode()
+    assert options(first, "person") == [("rustem-umerov", "Rustem Umerov")]
+    assert options(first, "party") == [
+        (p.slug, p.name) for p in Party.objects.public().order_by("name", "pk")
+    ]
+    with django_assert_max_num_queries(7):  # the lists of names come from the cache
+        assert reader.get("/events/?kind=summit")["X-Page-Cache"] == "miss"
+
+    editor = admin_client_for(make_user("olena", is_superuser=True))
+    umerov = Person.objects.get(slug="rustem-umerov")
+    url = f"/admin/tracker/person/{umerov.pk}/change/"
+    data = admin_form_data(editor.get(url)) | {"name": "Rustem Umierov"}
+    assert editor.post(url, data).status_code == 302
+    for page in ("/events/", "/events/?kind=summit"):
+        names = options(reader.get(page).content.decode(), "person")
+        assert names == [("rustem-umerov", "Rustem Umierov")], page
 
 
 def test_a_publish_through_the_admin_shows_at_the_next_request(client, admin_client_for):

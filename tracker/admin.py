@@ -121,11 +121,11 @@ class RecordAdmin(WritesAdmin):
         super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj):
-        RecordVersion.bump()
+        RecordVersion.bump(self.model)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        RecordVersion.bump()
+        RecordVersion.bump(self.model)
         super().delete_queryset(request, queryset)
 
 

@@ -10,6 +10,9 @@ walks the URL resolver), and in return:
 - ``HEAD`` on a page with filters validates them and answers without a row query;
 - anonymous ``GET`` and ``HEAD`` are answered from the page cache (``cache=True``,
   ``tracker.page_cache``); logged-in staff always get a fresh page (they see previews).
+  The page is keyed by the record-wide version, or by ``versions(request, *args,
+  **kwargs)`` when the view declares it: the versions of everything the page shows,
+  for a page that shows only part of the record (an event's page).
 
 Public pages answer ``GET`` and ``HEAD`` only.
 """
@@ -64,7 +67,7 @@ def _kept(query, problems):
     return kept
 
 
-def public(*, filters=None, extras=(), answers="html", cache=True):
+def public(*, filters=None, extras=(), answers="html", cache=True, versions=None):
     """Declare a view public: see the module's docstring."""
     parameters = Parameters(filters=filters, extras=tuple(extras))
 
@@ -87,7 +90,12 @@ def public(*, filters=None, extras=(), answers="html", cache=True):
             if request.user.is_authenticated:
                 response = page_cache.marked(view(request, *args, **kwargs), "bypass")
             else:
-                response = page_cache.serve(request, query, lambda: view(request, *args, **kwargs))
+                response = page_cache.serve(
+                    request,
+                    query,
+                    lambda: view(request, *args, **kwargs),
+                    page_versions(versions, request, args, kwargs),
+                )
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
             return response
 
@@ -96,6 +104,19 @@ def public(*, filters=None, extras=(), answers="html", cache=True):
         return public_view
 
     return decorate
+
+
+def page_versions(versions, request, args, kwargs):
+    """What the page cache keys this page by: the view's own ``versions``, else the
+    record-wide version."""
+    if versions is None:
+        return page_cache.record_wide
+
+    def of_this_page():
+        return versions(request, *args, **kwargs)
+
+    of_this_page.__qualname__ = versions.__qualname__
+    return of_this_page
 
 
 def canonical_query(request, parameters):

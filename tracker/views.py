@@ -37,7 +37,17 @@ from .filters import (
     error_text,
     filter_events,
 )
-from .models import Conflict, Event, Outcome, Participation, Party, Person, Process, SlugHistory
+from .models import (
+    Conflict,
+    Event,
+    Outcome,
+    Participation,
+    Party,
+    Person,
+    Process,
+    RecordVersion,
+    SlugHistory,
+)
 from .public import public
 
 logger = logging.getLogger(__name__)
@@ -166,7 +176,14 @@ def events_timeline(request):
     )
 
 
-@public()
+def event_page_versions(request, slug):
+    """What an event's page shows, as versions: the record-wide shared number and the
+    events it shows (``EventQuerySet.page_versions``); saving another event leaves it
+    cached."""
+    return RecordVersion.current_shared(), Event.objects.published().page_versions(slug)
+
+
+@public(versions=event_page_versions)
 @follows_moves
 def event_detail(request, slug):
     preview = request.user.is_staff

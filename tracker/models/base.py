@@ -6,7 +6,9 @@ Three rules live here, once each:
   row says why (:meth:`Record.mark_changed` before saving one instance,
   :meth:`RecordQuerySet.record_change` for rows changed in bulk or through their parts);
 - the record-wide :class:`RecordVersion` moves on with every write, so that caches and
-  API validators built on it are never stale;
+  API validators built on it are never stale; its shared number moves on with every
+  write that is not confined to events and their parts, so that an event's page can be
+  keyed on it and on the versions of the events it shows;
 - an event's first publication is stamped once (:meth:`Event.publish`);
 - what a record derives from its rows (an event's sort date and search text, which
   follow a person's or party's rename) is refreshed by :meth:`Record.after_change`,
@@ -29,9 +31,21 @@ class RecordVersion(models.Model):
 
     Public caches key their pages on it and the API derives its validators from it, so a
     write is visible at the next request on every worker and every app server.
+
+    ``shared`` moves on with every write except those confined to events and their parts
+    (models that say ``kept_by_event_versions``: a write to them moves the version of
+    every event it touches). An event's page shows its own event, a few others and
+    records every event shares (processes, people, parties, sources); it is keyed on
+    ``shared`` and on those events' versions, so that saving one event leaves the other
+    events' pages cached (``tracker.page_cache``).
     """
 
     number = models.BigIntegerField(_("number"), default=0)
+    shared = models.BigIntegerField(
+        _("shared number"),
+        default=0,
+        help_text=_("Moves with every write except those confined to events and their parts."),
+    )
     changed_at = models.DateTimeField(_("last changed"), null=True, blank=True)
 
     class Meta:
@@ -42,11 +56,22 @@ class RecordVersion(models.Model):
         return str(self.number)
 
     @classmethod
-    def bump(cls):
-        """Move the record-wide version on (inside the caller's transaction)."""
+    def bump(cls, *written):
+        """Move the record-wide version on (inside the caller's transaction).
+
+        ``written``: the models the write changed. The shared number moves too unless
+        every one of them is kept by the events' own versions; a caller that does not say
+        (no models) moves both.
+        """
         now = timezone.now()
-        if not cls.objects.filter(pk=1).update(number=F("number") + 1, changed_at=now):
-            cls.objects.get_or_create(pk=1, defaults={"number": 1, "changed_at": now})
+        moves = {"number": F("number") + 1, "changed_at": now}
+        shared = not written or not all(
+            getattr(model, "kept_by_event_versions", False) for model in written
+        )
+        if shared:
+            moves["shared"] = F("shared") + 1
+        if not cls.objects.filter(pk=1).update(**moves):
+            cls.objects.get_or_create(pk=1, defaults={"number": 1, "shared": 1, "changed_at": now})
 
     @classmethod
     def queue_write(cls, *, wait=WRITE_WAIT):
@@ -70,6 +95,12 @@ class RecordVersion(models.Model):
         """``(number, changed_at)`` of the record as it stands."""
         row = cls.objects.filter(pk=1).values_list("number", "changed_at").first()
         return row or (0, None)
+
+    @classmethod
+    def current_shared(cls):
+        """The shared number as it stands (see the class's docstring)."""
+        row = cls.objects.filter(pk=1).values_list("shared", flat=True).first()
+        return row or 0
 
 
 class SlugHistory(models.Model):
@@ -144,7 +175,7 @@ class RecordQuerySet(models.QuerySet):
             default_change_reason=str(reason),
             default_date=now,
         )
-        RecordVersion.bump()
+        RecordVersion.bump(model)
         return len(ids)
 
 
@@ -200,7 +231,7 @@ class Record(models.Model):
         record-wide version moves on too.
         """
         self.stamp_change(by=by, reason=reason, from_version=from_version)
-        RecordVersion.bump()
+        RecordVersion.bump(type(self))
 
     def stamp_change(self, *, by, reason, from_version=None):
         """:meth:`mark_changed` without moving the record-wide version, for writes that

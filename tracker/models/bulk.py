@@ -108,7 +108,7 @@ def create_with_history(model, objs, *, by, reason, many_to_many=None):
     _set_many_to_many(model, many_to_many or {})
     _history(model, created, update=False, by=by, reason=reason, when=when)
     _after_change(model, created)
-    RecordVersion.bump()
+    RecordVersion.bump(model)
     return created
 
 
@@ -129,7 +129,7 @@ def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
     _set_many_to_many(model, many_to_many or {})
     _history(model, objs, update=True, by=by, reason=reason, when=when)
     _after_change(model, objs)
-    RecordVersion.bump()
+    RecordVersion.bump(model)
 
 
 def delete_with_history(objs, *, by, reason):
@@ -145,7 +145,7 @@ def delete_with_history(objs, *, by, reason):
         collector.collect(group)
         collector.delete()
     if by_model:
-        RecordVersion.bump()
+        RecordVersion.bump(*by_model)
 
 
 def insert_with_history(model, rows, *, by=None, reason, prepared=()):
@@ -193,7 +193,7 @@ def insert_with_history(model, rows, *, by=None, reason, prepared=()):
             cursor.executemany(sql, batch)
     ids = range(start, start + len(rows))
     _copy_history(model, ids, by=by, reason=reason, when=now)
-    RecordVersion.bump()
+    RecordVersion.bump(model)
     return ids
 
 

@@ -223,6 +223,39 @@ class EventQuerySet(RecordQuerySet):
             ),
         )
 
+    def page_versions(self, slug):
+        """What the page of the event called ``slug`` (in this queryset) shows of the
+        events, as ``[(id, version), …]``: the event itself, the events before and after
+        it in its process (as :meth:`before` and :meth:`after` find them here), and every
+        event linked to it or to its agreements, whatever their status (publishing one
+        changes the page). Empty when no event here is called ``slug``.
+
+        With ``RecordVersion.shared`` (everything else a page shows), this is what an
+        event's page is cached by: any change to what the page shows changes it, and
+        a save of any other event does not. Four queries, each on an index.
+        """
+        from .outcomes import Implementation
+
+        fields = ["pk", "version", "process_id", "sort_date", "start_time", "start_date"]
+        event = self.filter(slug=slug).only(*fields).first()
+        if event is None:
+            return []
+        neighbours = self.filter(process_id=event.process_id).exclude(pk=event.pk)
+        rows = [(event.pk, event.version)]
+        for found in (neighbours.before(event).reverse(), neighbours.after(event)):
+            rows += list(found.values_list("pk", "version")[:1])
+        # The linked events' ids from the link tables (index scans), united, then their
+        # versions: OR-ing these as conditions on the events would scan every event.
+        parts = [
+            EventLink.objects.filter(from_event=event).values_list("to_event"),
+            EventLink.objects.filter(to_event=event).values_list("from_event"),
+            Implementation.objects.filter(outcome__event=event).values_list("event"),
+            Implementation.objects.filter(event=event).values_list("outcome__event"),
+        ]
+        linked = parts[0].order_by().union(*(part.order_by() for part in parts[1:]))
+        versions = Event._base_manager.filter(pk__in=linked).order_by()
+        return rows + sorted(versions.values_list("pk", "version"))
+
     def for_export(self, *, include_drafts=False):
         """Everything the four CSV tables write, in export order, prefetched chunk by
         chunk when iterated: the event's parts and its links to other events (to
@@ -413,6 +446,11 @@ class Event(Record):
     history = HistoricalRecords(excluded_fields=DERIVED)
     objects = EventQuerySet.as_manager()
 
+    #: Every write to an event or to one of its parts moves the version of each event
+    #: it touches (tests/test_import_write_paths.py walks the write paths), so a
+    #: write confined to them leaves ``RecordVersion.shared`` as it is.
+    kept_by_event_versions = True
+
     class Meta:
         ordering = CHRONOLOGICAL
         verbose_name = _("event")
@@ -534,6 +572,9 @@ class Citation(models.Model):
 
     history = HistoricalRecords()
 
+    #: A part of events: see ``Event.kept_by_event_versions``.
+    kept_by_event_versions = True
+
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = _("citation")
@@ -595,6 +636,9 @@ class EventLink(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     history = HistoricalRecords()
+
+    #: A part of events: see ``Event.kept_by_event_versions``.
+    kept_by_event_versions = True
 
     class Meta:
         ordering = ["from_event__start_date", "to_event__start_date", "pk"]

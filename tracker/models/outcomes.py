@@ -166,6 +166,9 @@ class Outcome(models.Model):
     history = HistoricalRecords(m2m_fields=[agreed_by, rejected_by])
     objects = OutcomeQuerySet.as_manager()
 
+    #: A part of events: see ``Event.kept_by_event_versions``.
+    kept_by_event_versions = True
+
     class Meta:
         ordering = ["event__start_date", "event_id", "position", "pk"]
         verbose_name = _("outcome")
@@ -225,6 +228,9 @@ class Implementation(models.Model):
     )
 
     history = HistoricalRecords()
+
+    #: A part of events: see ``Event.kept_by_event_versions``.
+    kept_by_event_versions = True
 
     class Meta:
         ordering = ["event__start_date", "pk"]

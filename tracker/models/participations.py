@@ -90,6 +90,9 @@ class Participation(models.Model):
     history = HistoricalRecords()
     objects = ParticipationQuerySet.as_manager()
 
+    #: A part of events: see ``Event.kept_by_event_versions``.
+    kept_by_event_versions = True
+
     class Meta:
         ordering = ["event__start_date", "event_id", "position", "pk"]
         verbose_name = _("participation")

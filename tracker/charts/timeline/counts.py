@@ -24,6 +24,13 @@ WEEKS_UP_TO = datetime.timedelta(days=366)
 #: demo record (50 lanes over 35 years: by year).
 CELLS = 2_400
 DAYS = {MONTH: 30.44, QUARTER: 91.31, YEAR: 365.25}
+#: The fewest days a period has: a day within this of a period's start is in it.
+SHORTEST = {
+    WEEK: datetime.timedelta(days=7),
+    MONTH: datetime.timedelta(days=28),
+    QUARTER: datetime.timedelta(days=90),
+    YEAR: datetime.timedelta(days=365),
+}
 
 
 def choose_period(span, lanes=1):
@@ -113,14 +120,22 @@ def count_events(rows, period, *, after=None, before=None):
     lanes = {}
     periods_of = {}  # many events share their dates: each is counted once
     for row in rows:
-        lanes.setdefault(row["process_slug"], (row["conflict_name"], row["process_title"]))
+        slug = row["process_slug"]
+        if slug not in lanes:
+            lanes[slug] = (row["conflict_name"], row["process_title"])
         key = (row["start_date"], row["end_date"], row["date_precision"])
-        if key not in periods_of:
+        periods = periods_of.get(key)
+        if periods is None:
             first, last = reach(row)
             first, last = max(first, after or first), min(last, before or last)
-            periods_of[key] = list(periods_between(first, last, period))
-        for start in periods_of[key]:
-            counts[(row["process_slug"], start)] += 1
+            start = period_start(first, period)
+            if last < start + SHORTEST[period] or period_start(last, period) == start:
+                periods = (start,)  # most events: within one period
+            else:
+                periods = tuple(periods_between(first, last, period))
+            periods_of[key] = periods
+        for start in periods:
+            counts[(slug, start)] += 1
     return [
         Count(
             conflict=lanes[slug][0],

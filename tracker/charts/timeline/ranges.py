@@ -44,12 +44,16 @@ class RangeButton:
 
 
 def conflict_spans(spans_by_row):
-    """{conflict name: Span of its events}, from (conflict, first, last) triples."""
-    spans = {}
+    """{conflict name: Span of its events}, from (conflict, first, last) triples (one per
+    event: thousands, so no Span is made until the end)."""
+    firsts, lasts = {}, {}
     for conflict, first, last in spans_by_row:
-        span = Span(first, last)
-        spans[conflict] = spans[conflict].widened(span) if conflict in spans else span
-    return spans
+        if conflict not in firsts:
+            firsts[conflict], lasts[conflict] = first, last
+        else:
+            firsts[conflict] = min(firsts[conflict], first)
+            lasts[conflict] = max(lasts[conflict], last)
+    return {conflict: Span(firsts[conflict], lasts[conflict]) for conflict in firsts}
 
 
 def latest(spans):
