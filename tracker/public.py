@@ -11,7 +11,10 @@ walks the URL resolver), and in return:
 - anonymous ``GET`` and ``HEAD`` are answered from the page cache (``cache=True``,
   ``tracker.page_cache``); logged-in staff always get a fresh page (they see previews).
 
-Public pages answer ``GET`` and ``HEAD`` only.
+Public pages answer ``GET`` and ``HEAD`` only. ``api=True`` declares a view of the JSON
+API (``tracker.api``): it answers problems as JSON, is never served from the page cache
+(it has its own validators and rate limit), runs on ``HEAD`` too (so that ``HEAD`` carries
+the validators), and answers CORS preflights (``tracker.middleware``).
 """
 
 from functools import wraps
@@ -64,9 +67,11 @@ def _kept(query, problems):
     return kept
 
 
-def public(*, filters=None, extras=(), answers="html", cache=True):
+def public(*, filters=None, extras=(), answers="html", cache=True, api=False):
     """Declare a view public: see the module's docstring."""
     parameters = Parameters(filters=filters, extras=tuple(extras))
+    if api:
+        answers, cache = "json", False
 
     def decorate(view):
         @wraps(view)
@@ -79,7 +84,7 @@ def public(*, filters=None, extras=(), answers="html", cache=True):
             valid, query = canonical_query(request, parameters)
             request.GET = query
             request.META["QUERY_STRING"] = query.urlencode()
-            if request.method == "HEAD" and filters is not None:
+            if request.method == "HEAD" and filters is not None and not api:
                 status = 200 if valid else 400
                 return HttpResponse(status=status, content_type=CONTENT_TYPES[answers])
             if not cache:
@@ -93,6 +98,7 @@ def public(*, filters=None, extras=(), answers="html", cache=True):
 
         public_view.public = parameters
         public_view.cached = cache
+        public_view.api = api
         return public_view
 
     return decorate
