@@ -179,13 +179,13 @@ class LinkedRecord(serializers.ModelSerializer):
 
     def get_events_url(self, obj) -> str:
         return (
-            f"{self.context['base_url']}{reverse('api:event-list')}?{self.filter_name}={obj.slug}"
+            f"{self.context['base_url']}{reverse('api-event-list')}?{self.filter_name}={obj.slug}"
         )
 
 
 class ConflictSerializer(LinkedRecord):
     countries = serializers.SerializerMethodField(help_text="ISO 3166-1 alpha-2 codes.")
-    detail, filter_name = "api:conflict-detail", "conflict"
+    detail, filter_name = "api-conflict-detail", "conflict"
 
     def get_countries(self, conflict) -> list[str]:
         return [country.code for country in conflict.countries]
@@ -200,7 +200,7 @@ class ConflictSerializer(LinkedRecord):
 
 class ProcessSerializer(LinkedRecord):
     conflict = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    detail, filter_name = "api:process-detail", "process"
+    detail, filter_name = "api-process-detail", "process"
 
     class Meta:
         model = Process
@@ -214,7 +214,7 @@ class PartySerializer(LinkedRecord):
     country = serializers.CharField(
         source="country.code", read_only=True, help_text="ISO 3166-1 alpha-2 code, if any."
     )
-    detail, filter_name = "api:party-detail", "party"
+    detail, filter_name = "api-party-detail", "party"
 
     class Meta:
         model = Party
@@ -226,7 +226,7 @@ class PartySerializer(LinkedRecord):
 
 class PersonSerializer(LinkedRecord):
     party = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    detail, filter_name = "api:person-detail", "person"
+    detail, filter_name = "api-person-detail", "person"
 
     class Meta:
         model = Person

@@ -1,5 +1,7 @@
-"""The API's routes (``/api/``, namespace ``api``), each declared ``@public(api=True)``
-with the parameters it takes, and its OpenAPI description."""
+"""The API's routes (``/api/``), each declared ``@public(api=True)`` with the parameters
+it takes, and its OpenAPI description. Each route is named after the page it is the JSON
+twin of, with ``api-`` before it (``event-detail`` → ``api-event-detail``): pages link to
+their twin by that rule (the ``json_twin`` template tag)."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
@@ -9,8 +11,6 @@ from ..public import public
 from . import views
 from .pages import CURSOR
 
-app_name = "api"
-
 
 def read(view, *, filters=None, paged=False):
     """``view`` declared public: the FilterSet it takes, and the cursor when it is paged."""
@@ -18,23 +18,27 @@ def read(view, *, filters=None, paged=False):
 
 
 urlpatterns = [
-    path("openapi.json", read(SpectacularJSONAPIView), name="schema"),
-    path("events/", read(views.EventList, filters=EventFilter, paged=True), name="event-list"),
-    path("events/<slug:slug>/", read(views.EventDetail), name="event-detail"),
-    path("conflicts/", read(views.ConflictList, paged=True), name="conflict-list"),
-    path("conflicts/<slug:slug>/", read(views.ConflictDetail), name="conflict-detail"),
+    path("openapi.json", read(SpectacularJSONAPIView), name="api-schema"),
+    path("events/", read(views.EventList, filters=EventFilter, paged=True), name="api-event-list"),
+    path("events/<slug:slug>/", read(views.EventDetail), name="api-event-detail"),
+    path("conflicts/", read(views.ConflictList, paged=True), name="api-conflict-list"),
+    path("conflicts/<slug:slug>/", read(views.ConflictDetail), name="api-conflict-detail"),
     path(
         "processes/",
         read(views.ProcessList, filters=ProcessIndexFilter, paged=True),
-        name="process-list",
+        name="api-process-list",
     ),
-    path("processes/<slug:slug>/", read(views.ProcessDetail), name="process-detail"),
+    path("processes/<slug:slug>/", read(views.ProcessDetail), name="api-process-detail"),
     path(
-        "parties/", read(views.PartyList, filters=PartyIndexFilter, paged=True), name="party-list"
+        "parties/",
+        read(views.PartyList, filters=PartyIndexFilter, paged=True),
+        name="api-party-list",
     ),
-    path("parties/<slug:slug>/", read(views.PartyDetail), name="party-detail"),
+    path("parties/<slug:slug>/", read(views.PartyDetail), name="api-party-detail"),
     path(
-        "people/", read(views.PersonList, filters=PersonIndexFilter, paged=True), name="person-list"
+        "people/",
+        read(views.PersonList, filters=PersonIndexFilter, paged=True),
+        name="api-person-list",
     ),
-    path("people/<slug:slug>/", read(views.PersonDetail), name="person-detail"),
+    path("people/<slug:slug>/", read(views.PersonDetail), name="api-person-detail"),
 ]

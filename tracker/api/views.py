@@ -19,6 +19,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
+from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 
 from ..filters import (
@@ -94,14 +95,13 @@ class ReadView(GenericAPIView):
         raise NotImplementedError
 
 
-class ListView(ReadView):
+class ListView(ListModelMixin, ReadView):
     """A list in keyset pages, in the queryset's order."""
 
     pagination_class = KeysetPagination
 
     def answer(self, request):
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        return self.list(request)
 
 
 class DetailView(ReadView):
@@ -140,7 +140,7 @@ class EventList(EventViews, ListView):
 
 @extend_schema(summary="One published event")
 class EventDetail(EventViews, DetailView):
-    route = "api:event-detail"
+    route = "api-event-detail"
 
 
 # What events involve ---------------------------------------------------------------------
@@ -181,7 +181,7 @@ class People:
 def list_and_detail(base, name, noun):
     """The list and detail views of ``base`` (``Conflicts``…)."""
     listing = extend_schema(summary=f"Public {noun}")(type(f"{name}List", (base, ListView), {}))
-    detail = type(f"{name}Detail", (base, DetailView), {"route": f"api:{name.lower()}-detail"})
+    detail = type(f"{name}Detail", (base, DetailView), {"route": f"api-{name.lower()}-detail"})
     return listing, extend_schema(summary=f"One of the public {noun}")(detail)
 
 
