@@ -11,11 +11,11 @@ from django.urls.resolvers import RoutePattern
 
 from tests.conftest import proxied_client
 from tests.factories import make_event
-from tracker.middleware import FORM_METHODS, PUBLIC_METHODS
+from tracker.middleware import API_METHODS, FORM_METHODS, PUBLIC_METHODS
 
 pytestmark = pytest.mark.django_db
 
-#: Methods no page answers (the API issue adds OPTIONS for CORS preflights).
+#: Methods no page answers (but the API answers OPTIONS, for CORS preflights).
 REFUSED = ["TRACE", "OPTIONS", "PUT", "PATCH", "DELETE", "CONNECT", "PROPFIND"]
 #: What fills a pattern's arguments: no view runs, so nothing has to exist.
 FILLINGS = ["1", "tracker", "x"]
@@ -57,8 +57,9 @@ def test_every_url_refuses_the_methods_it_does_not_need(client):
             continue
         walked += 1
         public = hasattr(pattern.callback, "public")
-        allowed = PUBLIC_METHODS if public else FORM_METHODS
-        for method in REFUSED + ([] if not public else ["POST"]):
+        api = getattr(pattern.callback, "api", False)
+        allowed = API_METHODS if api else PUBLIC_METHODS if public else FORM_METHODS
+        for method in [m for m in [*REFUSED, "POST"] if m not in allowed]:
             response = client.generic(method, path)
             if response.status_code != 405 or response["Allow"] != ", ".join(allowed):
                 answered.append(f"{method} {path}: {response.status_code}")

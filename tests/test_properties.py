@@ -126,7 +126,8 @@ def test_no_query_or_address_gets_a_500_or_the_whole_record_for_a_refused_filter
         assert response.status_code in (200, 301, 302, 400, 404), (path, query)
         if response.status_code == 400:
             body = b"".join(response) if response.streaming else response.content
-            leaked = [url for url in site[1]["events"] if url.encode() in body]
+            # A refused event page still links to itself ("show this page without them").
+            leaked = [url for url in site[1]["events"] if url.encode() in body and url != path]
             assert leaked == [], (path, query, leaked)
 
     check()

@@ -214,7 +214,7 @@ class EventFilter(django_filters.FilterSet):
             )
         return queryset
 
-    def by_participation(self, queryset, name, value):
+    def by_participation(self, queryset, name, value: Party | Person | str):
         return queryset  # applied together in filter_queryset
 
     def search(self, queryset, name, value):
@@ -284,7 +284,7 @@ class IndexFilter(django_filters.FilterSet):
         empty_label=_("Any conflict"),
     )
 
-    def in_conflict(self, queryset, name, value):
+    def in_conflict(self, queryset, name, value: Conflict):
         _filterset, events = filter_events({"conflict": value.slug})
         return queryset.filter(pk__in=self.ids_in(events))
 

@@ -14,7 +14,10 @@ walks the URL resolver), and in return:
   **kwargs)`` when the view declares it: the versions of everything the page shows,
   for a page that shows only part of the record (an event's page).
 
-Public pages answer ``GET`` and ``HEAD`` only.
+Public pages answer ``GET`` and ``HEAD`` only. ``api=True`` declares a view of the JSON
+API (``tracker.api``): it answers problems as JSON, is never served from the page cache
+(it has its own validators and rate limit), runs on ``HEAD`` too (so that ``HEAD`` carries
+the validators), and answers CORS preflights (``tracker.middleware``).
 """
 
 from functools import wraps
@@ -67,9 +70,11 @@ def _kept(query, problems):
     return kept
 
 
-def public(*, filters=None, extras=(), answers="html", cache=True, versions=None):
+def public(*, filters=None, extras=(), answers="html", cache=True, versions=None, api=False):
     """Declare a view public: see the module's docstring."""
     parameters = Parameters(filters=filters, extras=tuple(extras))
+    if api:
+        answers, cache = "json", False
 
     def decorate(view):
         @wraps(view)
@@ -82,7 +87,7 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
             valid, query = canonical_query(request, parameters)
             request.GET = query
             request.META["QUERY_STRING"] = query.urlencode()
-            if request.method == "HEAD" and filters is not None:
+            if request.method == "HEAD" and filters is not None and not api:
                 status = 200 if valid else 400
                 return HttpResponse(status=status, content_type=CONTENT_TYPES[answers])
             if not cache:
@@ -101,6 +106,7 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
 
         public_view.public = parameters
         public_view.cached = cache
+        public_view.api = api
         return public_view
 
     return decorate

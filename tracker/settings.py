@@ -8,6 +8,7 @@ every variable.
 """
 
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -104,6 +105,8 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
     "tracker",
 ]
 
@@ -357,3 +360,38 @@ TRACKER_EXPORT_SLOTS_DIR = env_str(
     os.path.join(tempfile.gettempdir(), f"tracker-export-slots-{os.getuid()}"),
 )
 TRACKER_EXPORT_RETRY_SECONDS = 30
+
+# The JSON API under /api/ (tracker/api; README, "API"): Django REST framework answering
+# JSON only, to anyone (no logins, so no sessions or CSRF), described by drf-spectacular.
+# Each client address may make TRACKER_API_RATE requests ("120/minute": a number per
+# second, minute, hour or day); past it, 429 with Retry-After. The counts live in the
+# cache (shared by every server when REDIS_URL is set).
+TRACKER_API_PAGE_SIZE = 100
+TRACKER_API_RATE = env_str("TRACKER_API_RATE", "120/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", TRACKER_API_RATE):
+    raise ImproperlyConfigured(
+        f"TRACKER_API_RATE={TRACKER_API_RATE!r}: expected requests per period, "
+        "e.g. 120/minute (second, minute, hour or day)"
+    )
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.limits.AddressRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Peace negotiation tracker API",
+    "DESCRIPTION": (
+        "Read-only JSON twin of the tracker's pages and CSV files: published events in the "
+        "CSV's order, with the site's filters, and the conflicts, processes, parties and "
+        "people they involve."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Conflicts and processes share their statuses: one name for the one set.
+    "ENUM_NAME_OVERRIDES": {"ActivityStatusEnum": "tracker.models.Process.Status"},
+}

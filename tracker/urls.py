@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 from .columns import TABLES
@@ -38,5 +38,6 @@ urlpatterns = [
     ),
     path("language/", views.choose_language, name="language"),
     path("healthz", views.healthz, name="healthz"),
+    path("api/", include("tracker.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,8 @@
 from urllib.parse import urlsplit
 
 from django import template
+from django.http import QueryDict
+from django.urls import NoReverseMatch, resolve, reverse
 
 from tracker.dates import event_date, row_date
 from tracker.models import Outcome
@@ -35,3 +37,24 @@ def row_dates(row, prefix=""):
 def outcome_status(value):
     """The reader-facing label of an outcome status value."""
     return Outcome.Status(value).label if value else ""
+
+
+@register.simple_tag(takes_context=True)
+def json_twin(context):
+    """The API address with what this page shows, or "": the route named ``api-`` + this
+    page's route name, with the same arguments and the query parameters it takes (the
+    event list's filters, not its page number)."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    if match is None or not match.url_name:
+        return ""
+    try:
+        path = reverse(f"api-{match.url_name}", kwargs=match.kwargs)
+    except NoReverseMatch:
+        return ""
+    taken = resolve(path).func.public.taken
+    query = QueryDict(mutable=True)
+    for name in request.GET:
+        if name in taken:
+            query.setlist(name, request.GET.getlist(name))
+    return f"{path}?{query.urlencode()}" if query else path
