@@ -89,7 +89,7 @@ def tracker_csv(table_name, handle):
 
     counter = {}
     for piece in csv_lines(
-        TABLES[table_name], Event.objects.published().for_export(), base_url="", counter=counter
+        TABLES[table_name], Event.objects.published(), base_url="", counter=counter
     ):
         handle.write(piece)
     return counter["rows"]
@@ -246,7 +246,7 @@ def measure_memory(database, how, table_name):
 
     # Connected, and the code loaded (a few events exported), before the baseline.
     first = Event.objects.published().values_list("pk", flat=True)[:20]
-    first = Event.objects.filter(pk__in=list(first)).for_export()
+    first = Event.objects.filter(pk__in=list(first))
     for _piece in csv_lines(TABLES[table_name], first, base_url=""):
         pass
     before = memory_kb("VmRSS")

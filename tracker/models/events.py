@@ -223,24 +223,6 @@ class EventQuerySet(RecordQuerySet):
             ),
         )
 
-    def for_export(self, *, include_drafts=False):
-        """Everything the four CSV tables write, in export order, prefetched chunk by
-        chunk when iterated: the event's parts and its links to other events (to
-        published ones only, unless ``include_drafts``)."""
-        shown = Q() if include_drafts else shown_to_the_public("to_event_id")
-        links = (
-            EventLink.objects.filter(shown)
-            .select_related("to_event")
-            .order_by(
-                "to_event__sort_date", "to_event__start_date", "to_event_id", "relation", "pk"
-            )
-        )
-        return (
-            self.with_parts(include_drafts=include_drafts)
-            .prefetch_related(Prefetch("links_out", queryset=links))
-            .chronological()
-        )
-
     def summary(self):
         """Headline counts for these events: events, rounds of talks, agreements
         (``Outcome.AGREEMENT_STATUSES``), and agreements carried out, in full or in part,
