@@ -668,7 +668,7 @@ class Table:
         """The row's cells as text, ready for ``csv.writer``."""
         return [c.to_text(c.value(obj, context)) for c in self.columns]
 
-    @functools.cached_property
+    @property
     def parts(self):
         """The parts the columns read, each once, in column order."""
         parts = {}
@@ -677,7 +677,7 @@ class Table:
                 parts.setdefault(column.reads.part.name, column.reads.part)
         return list(parts.values())
 
-    @functools.cached_property
+    @property
     def lookups(self):
         """The lookups of the table's own export query, each once, in column order."""
         return list(dict.fromkeys(lookup for c in self.columns for lookup in c.reads.lookups))
