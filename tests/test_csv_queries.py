@@ -19,6 +19,7 @@ from tests.factories import (
     make_party,
 )
 from tracker import csv_export
+from tracker.cells import format_value, formatter
 from tracker.columns import TABLES
 from tracker.models import Event
 
@@ -94,3 +95,18 @@ def test_no_part_names_a_draft_and_the_filter_decides_which_events(client):
     assert {r["from_event"] for r in rows(download(client, "links", **later))} <= {
         e.slug for e in Event.objects.published().filter(start_date__gte="2020-01-04")
     }
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        ("string", [None, "", "plain", "=1+1", "'=1", "''@x", "'plain", "-", "\t", 7, "Ж"]),
+        ("integer", [None, "", 0, 12, 10**17]),
+        ("date", [None, "", datetime.date(1000, 1, 1), datetime.date(2025, 5, 16)]),
+        ("time", [None, datetime.time(10, 0), datetime.time(23, 59, 59, 5)]),
+        ("duration", [None, datetime.timedelta(hours=1, minutes=55), datetime.timedelta(0)]),
+    ],
+)
+def test_each_kinds_cell_formatter_writes_what_format_value_writes(kind, values):
+    text = formatter(kind)
+    assert [text(v) for v in values] == [format_value(kind, v) for v in values]

@@ -31,6 +31,7 @@ from django_countries.fields import CountryField
 from .cells import (
     CellError,
     format_value,
+    formatter,
     join,
     parse_party_lines,
     parse_source_lines,
@@ -144,6 +145,8 @@ class Reads:
 
 # Codecs: cells that are not one field -------------------------------------------------
 
+_text = formatter("string")
+
 
 class Codec:
     """A cell that carries a list, a part of the record, or a value derived from others."""
@@ -158,7 +161,7 @@ class Codec:
         raise NotImplementedError
 
     def to_text(self, value):
-        return format_value("string", value)
+        return _text(value)
 
     def parse(self, text):
         return parse_value("string", text)
@@ -574,14 +577,14 @@ class Column:
         reads = self.reads
         places = [index[lookup] for lookup in reads.lookups]
         if reads.make is None:
-            kind, place = self.type, places[0]
-            return lambda row, parts, context: format_value(kind, row[place])
+            text, place = formatter(self.type), places[0]
+            return lambda row, parts, context: text(row[place])
         make, to_text = reads.make, self.to_text
         part = reads.part.name if reads.part else None
 
         def cell(row, parts, context):
-            values = [row[place] for place in places]
-            return to_text(make(values, parts.get(part, ()), context))
+            values = [row[place] for place in places] if places else ()
+            return to_text(make(values, parts[part] if part else (), context))
 
         return cell
 
