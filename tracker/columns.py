@@ -146,6 +146,7 @@ class Reads:
 # Codecs: cells that are not one field -------------------------------------------------
 
 _text = formatter("string")
+_integer = formatter("integer")
 
 
 class Codec:
@@ -189,7 +190,7 @@ class Position(Codec):
         return Reads(_position)
 
     def to_text(self, value):
-        return format_value("integer", value)
+        return _integer(value)
 
     def parse(self, text):
         return parse_value("integer", text)
@@ -580,11 +581,19 @@ class Column:
             text, place = formatter(self.type), places[0]
             return lambda row, parts, context: text(row[place])
         make, to_text = reads.make, self.to_text
-        part = reads.part.name if reads.part else None
+        if reads.part is None:
+            return lambda row, parts, context: to_text(
+                make([row[place] for place in places], (), context)
+            )
+        part, empty = reads.part.name, []
 
         def cell(row, parts, context):
-            values = [row[place] for place in places] if places else ()
-            return to_text(make(values, parts[part] if part else (), context))
+            rows = parts[part]
+            if rows or places:
+                return to_text(make([row[place] for place in places], rows, context))
+            if not empty:  # a part's cell reads nothing else: no rows, the same text
+                empty.append(to_text(make((), (), context)))
+            return empty[0]
 
         return cell
 
