@@ -222,10 +222,12 @@ def fetch(url):
     (status, bytes, CRLF line ends)."""
     request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})
     size = lines = 0
+    last = b""
     with urllib.request.urlopen(request, timeout=600) as response:
         while chunk := response.read(1 << 16):
             size += len(chunk)
-            lines += chunk.count(b"\r\n")  # a CRLF never falls between two chunks' ends
+            lines += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            last = chunk[-1:]
     return response.status, size, lines
 
 
