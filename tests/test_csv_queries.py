@@ -20,8 +20,8 @@ from tests.factories import (
 )
 from tracker import csv_export
 from tracker.cells import format_value, formatter
-from tracker.columns import TABLES
-from tracker.models import Event
+from tracker.columns import PARTICIPANTS, TABLES
+from tracker.models import Event, Participation
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +110,17 @@ def test_no_part_names_a_draft_and_the_filter_decides_which_events(client):
 def test_each_kinds_cell_formatter_writes_what_format_value_writes(kind, values):
     text = formatter(kind)
     assert [text(v) for v in values] == [format_value(kind, v) for v in values]
+
+
+def test_a_part_merged_in_another_order_than_its_tables_is_an_error_not_a_loss():
+    grow(3)
+    events = list(Event.objects.order_by("start_date").values_list("pk", flat=True))
+    backwards = (
+        Participation.objects.filter(event__in=events)
+        .order_by("-event__start_date", "position")
+        .values_list("event_id", "role")
+    )
+    merged = csv_export.Merged(PARTICIPANTS, backwards)
+    assert [merged.rows_of(pk) for pk in events][:2] == [[], []]
+    with pytest.raises(RuntimeError, match="rows of .* were not merged"):
+        merged.check_finished()
