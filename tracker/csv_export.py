@@ -12,13 +12,17 @@ import csv
 import itertools
 from operator import itemgetter
 
+from django.db import connections
 from django.db.models import F, OrderBy
 
 from .columns import event_paths
 from .models import Event
 from .models.events import shown_to_the_public
 
-CHUNK_SIZE = 500  # rows fetched per database round trip (server-side cursor on PostgreSQL)
+#: Rows fetched at a time by each of an export's queries: on PostgreSQL one round trip
+#: of a server-side cursor each; on SQLite, which hands rows over in the worker, fewer,
+#: so that the worker holds less at once.
+CHUNK_SIZES = {"postgresql": 2000, "sqlite": 500}
 BATCH = 200  # rows joined into one piece of the response
 
 
@@ -92,6 +96,10 @@ def part_query(table, part, events, *, include_drafts):
     return rows.order_by(*order).values_list(f"{part.parent}_id", *part.fields)
 
 
+def chunk_size(queryset):
+    return CHUNK_SIZES.get(connections[queryset.db].vendor, 500)
+
+
 # The merge ---------------------------------------------------------------------------------
 
 
@@ -100,7 +108,7 @@ class Merged:
 
     def __init__(self, part, rows):
         self.part = part
-        self.groups = itertools.groupby(rows.iterator(CHUNK_SIZE), key=itemgetter(0))
+        self.groups = itertools.groupby(rows.iterator(chunk_size(rows)), key=itemgetter(0))
         self.pending = next(self.groups, None)
 
     def rows_of(self, key):
@@ -131,7 +139,7 @@ def table_rows(table, events, *, base_url, include_drafts=False):
     rows = table_query(table, events, include_drafts=include_drafts)
     context = {"base_url": base_url, "event_path": event_paths(), "position": 0}
     current_event = None
-    for row in rows.iterator(CHUNK_SIZE):
+    for row in rows.iterator(chunk_size(rows)):
         pk, event = row[0], row[event_at]
         context["position"] = context["position"] + 1 if event == current_event else 1
         current_event = event
