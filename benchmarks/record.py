@@ -62,6 +62,8 @@ def demo_database(*, events, seed=2025, out=print):
         connection.settings_dict.setdefault("TEST", {})["NAME"] = str(
             Path(folder.name) / "benchmark.sqlite3"
         )
+    else:  # a name of its own: two runs on one server never drop each other's database
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"tracker_benchmark_{os.getpid()}"
     with (
         folder,
         override_settings(

@@ -420,11 +420,10 @@ class EventAdmin(ImportAdminMixin, RecordAdmin):
     @admin.action(description=_("Export selected as CSV"))
     def export_csv(self, request, queryset):
         """The selected events, drafts included, in the public events.csv format."""
-        events = queryset.for_export(include_drafts=True)
         base_url = request.build_absolute_uri("/").rstrip("/")
         name = file_name(EVENTS, timezone.localdate())
         return StreamingHttpResponse(
-            csv_lines(EVENTS, events, base_url=base_url),
+            csv_lines(EVENTS, queryset, base_url=base_url, include_drafts=True),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

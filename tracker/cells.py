@@ -9,6 +9,7 @@ too long to store, numbers too big, NUL characters.
 """
 
 import datetime
+import functools
 import re
 
 from django.core.exceptions import ValidationError
@@ -137,6 +138,36 @@ def format_value(kind, value):
     if kind == "integer":
         return str(value)
     return neutralise(str(value))
+
+
+def _text_cell(value):
+    if value is None or value == "":
+        return ""
+    text = value if type(value) is str else str(value)
+    return neutralise(text) if text[0] in _FIRST_CHARACTERS else text
+
+
+def _integer_cell(value):
+    return "" if value is None or value == "" else str(value)
+
+
+def _date_cell(value):
+    return "" if value is None or value == "" else value.isoformat()
+
+
+_FIRST_CHARACTERS = frozenset(FORMULA_START) | {"'"}  # neutralise() decides for these
+
+
+def formatter(kind):
+    """``format_value`` for one kind, as a function of the value: what an export calls
+    for every cell of a column, with the checks that do not depend on the value done once."""
+    if kind == "string":
+        return _text_cell
+    if kind == "integer":
+        return _integer_cell
+    if kind == "date":
+        return _date_cell
+    return functools.partial(format_value, kind)
 
 
 def parse_value(kind, text):

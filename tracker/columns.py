@@ -22,6 +22,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -30,6 +31,7 @@ from django_countries.fields import CountryField
 from .cells import (
     CellError,
     format_value,
+    formatter,
     join,
     parse_party_lines,
     parse_source_lines,
@@ -104,7 +106,47 @@ def _portable_range(field):
     ]
 
 
+# How the export reads a cell: values of the row's own query, rows of a part ------------
+
+
+class Part:
+    """Rows that belong to one row of a table (an event's participations, an outcome's
+    parties), read for a whole export in one query, ordered as the table's rows are and
+    then by ``order``, and merged into the table's rows in one pass (``tracker.csv_export``).
+
+    ``parent`` is the relation from the part's model to the table's model; ``fields`` are
+    the lookups each part row carries; ``public_via`` names the event a part row points to
+    that must be published for the row to be public (the events that carried an outcome
+    out), as ``shown_to_the_public()`` decides.
+    """
+
+    def __init__(self, name, model, *, parent, fields, order, public_via=None):
+        self.name = name
+        self.model = model
+        self.parent = parent
+        self.fields = tuple(fields)
+        self.order = tuple(order)
+        self.public_via = public_via
+
+    def __repr__(self):
+        return f"Part({self.name!r})"
+
+
+class Reads:
+    """What the set-based export reads for a cell: ``lookups`` of the row's own query and
+    the rows of a :class:`Part`, which ``make(values, rows, context)`` turns into the same
+    Python value :meth:`Codec.get` gives for the row's objects."""
+
+    def __init__(self, make, *, lookups=(), part=None):
+        self.make = make
+        self.lookups = tuple(lookups)
+        self.part = part
+
+
 # Codecs: cells that are not one field -------------------------------------------------
+
+_text = formatter("string")
+_integer = formatter("integer")
 
 
 class Codec:
@@ -115,8 +157,12 @@ class Codec:
     def get(self, obj, context):
         raise NotImplementedError
 
+    def reads(self, column):
+        """How the export reads the cell (a :class:`Reads`)."""
+        raise NotImplementedError
+
     def to_text(self, value):
-        return format_value("string", value)
+        return _text(value)
 
     def parse(self, text):
         return parse_value("string", text)
@@ -140,8 +186,11 @@ class Position(Codec):
     def get(self, obj, context):
         return context["position"]
 
+    def reads(self, column):
+        return Reads(_position)
+
     def to_text(self, value):
-        return format_value("integer", value)
+        return _integer(value)
 
     def parse(self, text):
         return parse_value("integer", text)
@@ -166,8 +215,23 @@ class Sources(Codec):
         "archive_url": "archive_url",
     }
 
+    PART = Part(
+        "citations",
+        Citation,
+        parent="event",
+        fields=[f"source__{name}" for name in FIELDS.values()] + ["supports"],
+        order=("position", "pk"),
+    )
+
     def get(self, event, context):
         return [self.of(citation) for citation in _everything(event.citations)]
+
+    def reads(self, column):
+        keys = [*self.FIELDS, "supports"]
+        return Reads(
+            lambda values, rows, context: [dict(zip(keys, row, strict=True)) for row in rows],
+            part=self.PART,
+        )
 
     @classmethod
     def of(cls, citation):
@@ -220,6 +284,16 @@ class PartyList(Codec):
     def get(self, outcome, context):
         return [(party.slug, party.name) for party in _everything(getattr(outcome, self.field))]
 
+    def reads(self, column):
+        part = Part(
+            self.field,
+            getattr(Outcome, self.field).through,
+            parent="outcome",
+            fields=("party__slug", "party__name"),
+            order=("party__name",),  # Party's own ordering, as the prefetch has it
+        )
+        return Reads(lambda values, rows, context: rows, part=part)
+
     def to_text(self, value):
         return party_lines(value)
 
@@ -248,9 +322,27 @@ class CarriedOut(Codec):
     def __init__(self, extent):
         self.extent = extent
 
+    #: Both extents read one part: the events that carried the outcome out, published
+    #: ones only in public exports.
+    PART = Part(
+        "implementations",
+        Implementation,
+        parent="outcome",
+        fields=("extent", "event__slug"),
+        order=("event__sort_date", "event__start_date", "event_id"),
+        public_via="event_id",
+    )
+
     def get(self, outcome, context):
         implementations = _everything(outcome.implementations)
         return [i.event.slug for i in implementations if i.extent == self.extent]
+
+    def reads(self, column):
+        extent = self.extent
+        return Reads(
+            lambda values, rows, context: [slug for kind, slug in rows if kind == extent],
+            part=self.PART,
+        )
 
     def to_text(self, value):
         return join(value)
@@ -272,10 +364,14 @@ class CarriedOut(Codec):
 class Derived(Codec):
     """A cell written from other data; import compares it and otherwise ignores it."""
 
-    def __init__(self, function, same=None, carries=()):
+    def __init__(self, function, same=None, carries=(), *, reads):
         self.function = function
         self._same = same
         self.carries = list(carries)  # fields the import reads from the cell after all
+        self._reads = reads
+
+    def reads(self, column):
+        return self._reads
 
     def covers(self, column):
         return self.carries
@@ -298,22 +394,45 @@ def role_names():
         return {role.value: str(role.label) for role in Participation.Role}
 
 
-def participant_summary(p):
-    who = p.person.name if p.person else p.party.name
-    details = [role_names()[p.role]]
-    if p.side:
-        details.append(p.side.name)
-    elif p.person and p.party:
-        details.append(p.party.name)
+def participant_line(person_name, party_name, role, side_name):
+    """“who (role, side)”: a person's or else a party's name; the side represented, or
+    for a person on a party's behalf that party (names are None where there is none)."""
+    who = person_name if person_name is not None else party_name
+    details = [role_names()[role]]
+    if side_name is not None:
+        details.append(side_name)
+    elif person_name is not None and party_name is not None:
+        details.append(party_name)
     return f"{who} ({', '.join(details)})"
 
 
-def outcome_summary(o):
-    return f"{o.status}: {o.description}"
+def participant_summary(p):
+    return participant_line(
+        p.person.name if p.person else None,
+        p.party.name if p.party else None,
+        p.role,
+        p.side.name if p.side else None,
+    )
+
+
+def outcome_summary(status, description):
+    return f"{status}: {description}"
+
+
+def event_paths():
+    """slug → the path of the event's page, with ``reverse`` called once (slugs are plain
+    ASCII, which addresses carry as they are)."""
+    marker = "0-event-slug-0"
+    before, after = reverse("event-detail", kwargs={"slug": marker}).split(marker)
+    return lambda slug: f"{before}{slug}{after}"
 
 
 def _event_url(event, context):
     return context.get("base_url", "") + event.get_absolute_url()
+
+
+def _event_url_from(values, rows, context):
+    return context["base_url"] + context["event_path"](values[0])
 
 
 def _same_address(given, expected):
@@ -332,7 +451,27 @@ def _participants(event, context):
 
 
 def _outcomes(event, context):
-    return "\n".join(outcome_summary(o) for o in _everything(event.outcomes))
+    return "\n".join(outcome_summary(o.status, o.description) for o in _everything(event.outcomes))
+
+
+def _position(values, rows, context):
+    return context["position"]
+
+
+PARTICIPANTS = Part(
+    "participations",
+    Participation,
+    parent="event",
+    fields=("person__name", "party__name", "role", "side__name"),
+    order=("position", "pk"),
+)
+OUTCOMES_IN_BRIEF = Part(
+    "outcomes",
+    Outcome,
+    parent="event",
+    fields=("status", "description"),
+    order=("position", "pk"),
+)
 
 
 # Columns and tables ------------------------------------------------------------------------
@@ -421,6 +560,43 @@ class Column:
     def to_text(self, value):
         return self.codec.to_text(value) if self.codec else format_value(self.type, value)
 
+    @functools.cached_property
+    def reads(self):
+        """How the set-based export reads the cell (a :class:`Reads`): a field column its
+        own lookup (a related record's slug, a country's code), a codec what it says."""
+        if self.codec:
+            return self.codec.reads(self)
+        lookup = "__".join(self.path)
+        if self.target.is_relation:
+            lookup += "__slug"
+        return Reads(None, lookups=[lookup])
+
+    def cell(self, index):
+        """A function ``(row, parts, context) -> text`` of the export: ``row`` holds the
+        values of the table's query at ``index[lookup]``, ``parts`` the rows of each part
+        by name. The text is what :meth:`to_text` writes for :meth:`value`."""
+        reads = self.reads
+        places = [index[lookup] for lookup in reads.lookups]
+        if reads.make is None:
+            text, place = formatter(self.type), places[0]
+            return lambda row, parts, context: text(row[place])
+        make, to_text = reads.make, self.to_text
+        if reads.part is None:
+            return lambda row, parts, context: to_text(
+                make([row[place] for place in places], (), context)
+            )
+        part, empty = reads.part.name, []
+
+        def cell(row, parts, context):
+            rows = parts[part]
+            if rows or places:
+                return to_text(make([row[place] for place in places], rows, context))
+            if not empty:  # a part's cell reads nothing else: no rows, the same text
+                empty.append(to_text(make((), (), context)))
+            return empty[0]
+
+        return cell
+
     def parse(self, text):
         return self.codec.parse(text) if self.codec else parse_value(self.type, text)
 
@@ -459,13 +635,22 @@ class Column:
 class Table:
     """One CSV file: its model, its columns, and the example rows of its template."""
 
-    def __init__(self, name, description, *, model, key, columns, examples=()):
+    def __init__(
+        self, name, description, *, model, key, columns, examples=(), scope, order, public_via=None
+    ):
         self.name = name
         self.description = description
         self.model = model
         self.key = key
         self.columns = columns
         self.examples = examples
+        #: The export's order and reach: the relation to the event a row belongs to
+        #: (``"pk"`` for events), the rows' order among one event's (after the events'
+        #: own order), and the event a row points to that must be published for the row
+        #: to be public (see :class:`Part`).
+        self.scope = scope
+        self.order = tuple(order)
+        self.public_via = public_via
 
     def __repr__(self):
         return f"Table({self.name!r})"
@@ -496,6 +681,20 @@ class Table:
         return [c.to_text(c.value(obj, context)) for c in self.columns]
 
     @property
+    def parts(self):
+        """The parts the columns read, each once, in column order."""
+        parts = {}
+        for column in self.columns:
+            if column.reads.part:
+                parts.setdefault(column.reads.part.name, column.reads.part)
+        return list(parts.values())
+
+    @property
+    def lookups(self):
+        """The lookups of the table's own export query, each once, in column order."""
+        return list(dict.fromkeys(lookup for c in self.columns for lookup in c.reads.lookups))
+
+    @property
     def template_header(self):
         """The columns people write: everything import reads (derived ones left out)."""
         return [c.name for c in self.columns if not c.derived and c.name != "id"]
@@ -506,6 +705,8 @@ EVENTS = Table(
     "One row per event: what happened, when, where, who and what came of it.",
     model=Event,
     key=("slug",),
+    scope="pk",
+    order=(),
     columns=(
         Column(
             "id",
@@ -522,7 +723,9 @@ EVENTS = Table(
         Column(
             "url",
             "Public page of the event.",
-            codec=Derived(_event_url, same=_same_address),
+            codec=Derived(
+                _event_url, same=_same_address, reads=Reads(_event_url_from, lookups=["slug"])
+            ),
             derived=True,
             format="uri",
         ),
@@ -552,7 +755,14 @@ EVENTS = Table(
             "in the import's plan); for an existing conflict it must be the name it has, or "
             "the import asks to confirm the rename.",
             # With ``conflict`` it names the conflict, as process and process_title do.
-            codec=Derived(_conflict_name, carries=("Conflict.slug", "Conflict.name")),
+            codec=Derived(
+                _conflict_name,
+                carries=("Conflict.slug", "Conflict.name"),
+                reads=Reads(
+                    lambda values, rows, context: values[0] or "",
+                    lookups=["process__conflict__name"],
+                ),
+            ),
         ),
         Column("kind", "Kind of event.", field="kind", required=True),
         Column("title", "Title of the event.", field="title", required=True),
@@ -595,13 +805,25 @@ EVENTS = Table(
             "participants",
             "Who took part, as “name (role, side)”, separated by “; ”. Derived from "
             "participations.csv.",
-            codec=Derived(_participants),
+            codec=Derived(
+                _participants,
+                reads=Reads(
+                    lambda values, rows, context: join(participant_line(*row) for row in rows),
+                    part=PARTICIPANTS,
+                ),
+            ),
             derived=True,
         ),
         Column(
             "outcomes",
             "Outcomes as “status: description”, one per line. Derived from outcomes.csv.",
-            codec=Derived(_outcomes),
+            codec=Derived(
+                _outcomes,
+                reads=Reads(
+                    lambda values, rows, context: "\n".join(outcome_summary(*r) for r in rows),
+                    part=OUTCOMES_IN_BRIEF,
+                ),
+            ),
             derived=True,
         ),
         Column(
@@ -657,6 +879,8 @@ PARTICIPATIONS = Table(
     "One row per participant of an event: a person, a party or both, in a role.",
     model=Participation,
     key=("event", "position"),
+    scope="event",
+    order=("position", "pk"),
     columns=(
         Column("event", "Slug of the event.", field="event.slug", required=True),
         Column(
@@ -715,6 +939,8 @@ OUTCOMES = Table(
     "One row per outcome of an event, with the later events that carried it out.",
     model=Outcome,
     key=("event", "position"),
+    scope="event",
+    order=("position", "pk"),
     columns=(
         Column("event", "Slug of the event.", field="event.slug", required=True),
         Column(
@@ -770,6 +996,9 @@ LINKS = Table(
     "One row per link between two events, read as “event relation other event”.",
     model=EventLink,
     key=("from_event", "relation", "to_event"),
+    scope="from_event",
+    order=("to_event__sort_date", "to_event__start_date", "to_event_id", "relation", "pk"),
+    public_via="to_event_id",
     columns=(
         Column("from_event", "Slug of the event.", field="from_event.slug", required=True),
         Column(

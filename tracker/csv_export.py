@@ -1,10 +1,28 @@
-"""Write the CSV tables as a stream of text: memory stays flat however many rows there are."""
+"""Write the CSV tables as a stream of text: memory stays flat however many rows there are.
+
+A table is read in a fixed number of set-based queries, whatever the number of events:
+one for its own rows, in export order, and one per :class:`~tracker.columns.Part` its
+columns read (an event's participants, an outcome's parties…), ordered the same way.
+The parts are merged into the rows in one pass, and every cell is written by its column
+(``Column.cell``) from the raw values: the field map in ``tracker/columns.py`` is the one
+list of what is read and how it is written.
+"""
 
 import csv
+import itertools
+from operator import itemgetter
 
-from .columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS
+from django.db import connections
+from django.db.models import F, OrderBy
 
-CHUNK_SIZE = 500  # events fetched (with their related rows) per database round trip
+from .columns import event_paths
+from .models import Event
+from .models.events import shown_to_the_public
+
+#: Rows fetched at a time by each of an export's queries: on PostgreSQL one round trip
+#: of a server-side cursor each; on SQLite, which hands rows over in the worker, fewer,
+#: so that the worker holds less at once.
+CHUNK_SIZES = {"postgresql": 2000, "sqlite": 500}
 BATCH = 200  # rows joined into one piece of the response
 
 
@@ -15,31 +33,129 @@ class Echo:
         return line
 
 
-def related_rows(table, event):
-    """An event's rows in one of the tables, in the order pages list them (prefetched by
-    ``Event.objects.for_export()``)."""
-    if table is EVENTS:
-        return [event]
-    if table is PARTICIPATIONS:
-        return event.participations.all()
-    if table is OUTCOMES:
-        return event.outcomes.all()
-    if table is LINKS:
-        return event.links_out.all()
-    raise ValueError(table.name)
+# The queries -------------------------------------------------------------------------------
 
 
-def table_rows(table, events, *, base_url):
-    """The table's rows, as lists of cells, for the events in export order."""
-    context = {"base_url": base_url}
-    for event in events.iterator(chunk_size=CHUNK_SIZE):
-        for position, obj in enumerate(related_rows(table, event), 1):
-            context["position"] = position
-            yield table.row(obj, context)
+def prefixed(prefix, order):
+    """An ordering seen from a related model: ``"pk"`` becomes ``"event__pk"``."""
+    if not prefix:
+        return list(order)
+    result = []
+    for term in order:
+        if isinstance(term, OrderBy):
+            result.append(
+                OrderBy(
+                    F(prefix + term.expression.name),
+                    descending=term.descending,
+                    nulls_first=term.nulls_first,
+                    nulls_last=term.nulls_last,
+                )
+            )
+        elif term.startswith("-"):
+            result.append("-" + prefix + term[1:])
+        else:
+            result.append(prefix + term)
+    return result
 
 
-def csv_lines(table, events, *, base_url, bom=False, counter=None):
-    """The CSV file as pieces of text: RFC 4180 quoting, CRLF line ends, a header row.
+def row_order(table):
+    """The table's export order: its events' chronological order, then its own."""
+    events = Event._meta.ordering
+    return prefixed("" if table.scope == "pk" else f"{table.scope}__", events) + list(table.order)
+
+
+def row_keys(table):
+    """What identifies a row and its event: ``pk``, then (for parts of events) the event."""
+    return ["pk"] if table.scope == "pk" else ["pk", f"{table.scope}_id"]
+
+
+def shown(queryset, field, include_drafts):
+    """Rows whose ``field`` points to a published event (all of them with drafts)."""
+    if field is None or include_drafts:
+        return queryset
+    return queryset.filter(shown_to_the_public(field))
+
+
+def table_query(table, events, *, include_drafts):
+    """The table's rows as ``(*row_keys(table), *table.lookups)`` tuples, in export order."""
+    if table.scope == "pk" and not events.query.distinct and not events.query.is_sliced:
+        rows = events  # the events themselves: no need to ask which they are
+    else:
+        rows = table.model._default_manager.filter(**{f"{table.scope}__in": events.values("pk")})
+    rows = shown(rows, table.public_via, include_drafts)
+    return rows.order_by(*row_order(table)).values_list(*row_keys(table), *table.lookups)
+
+
+def part_query(table, part, events, *, include_drafts):
+    """A part's rows as ``(parent pk, *part.fields)`` tuples, ordered as the table's rows
+    and then by the part's own order."""
+    within = f"{part.parent}__{table.scope}__in"
+    rows = part.model._default_manager.filter(**{within: events.values("pk")})
+    rows = shown(rows, part.public_via, include_drafts)
+    order = prefixed(f"{part.parent}__", row_order(table)) + list(part.order)
+    return rows.order_by(*order).values_list(f"{part.parent}_id", *part.fields)
+
+
+def chunk_size(queryset):
+    return CHUNK_SIZES.get(connections[queryset.db].vendor, 500)
+
+
+# The merge ---------------------------------------------------------------------------------
+
+
+class Merged:
+    """A part's rows, handed out by parent as the table's rows go by in the same order."""
+
+    def __init__(self, part, rows):
+        self.part = part
+        self.groups = itertools.groupby(rows.iterator(chunk_size(rows)), key=itemgetter(0))
+        self.pending = next(self.groups, None)
+
+    def rows_of(self, key):
+        if self.pending is None or self.pending[0] != key:
+            return []
+        rows = [row[1:] for row in self.pending[1]]
+        self.pending = next(self.groups, None)
+        return rows
+
+    def check_finished(self):
+        """Every row was handed out: the two orders agreed (nothing silently lost)."""
+        if self.pending is not None:
+            raise RuntimeError(
+                f"{self.part!r}: rows of {self.pending[0]!r} were not merged; the part's "
+                "order differs from its table's"
+            )
+
+
+def table_rows(table, events, *, base_url, include_drafts=False):
+    """The table's rows, as lists of cells, for ``events`` in export order."""
+    event_at = len(row_keys(table)) - 1
+    index = {lookup: n for n, lookup in enumerate(table.lookups, event_at + 1)}
+    cells = [column.cell(index) for column in table.columns]
+    merges = [
+        Merged(part, part_query(table, part, events, include_drafts=include_drafts))
+        for part in table.parts
+    ]
+    rows = table_query(table, events, include_drafts=include_drafts)
+    context = {"base_url": base_url, "event_path": event_paths(), "position": 0}
+    current_event = None
+    for row in rows.iterator(chunk_size(rows)):
+        pk, event = row[0], row[event_at]
+        context["position"] = context["position"] + 1 if event == current_event else 1
+        current_event = event
+        parts = {merge.part.name: merge.rows_of(pk) for merge in merges}
+        yield [cell(row, parts, context) for cell in cells]
+    for merge in merges:
+        merge.check_finished()
+
+
+# The file ----------------------------------------------------------------------------------
+
+
+def csv_lines(table, events, *, base_url, bom=False, include_drafts=False, counter=None):
+    """The CSV file of ``events`` (a queryset of events, in any order) as pieces of text:
+    RFC 4180 quoting, CRLF line ends, a header row. Related rows that point to a draft
+    (a link, an event carrying an outcome out) are left out unless ``include_drafts``.
 
     ``counter``, a dict, receives the number of rows written under ``"rows"``.
     """
@@ -49,7 +165,7 @@ def csv_lines(table, events, *, base_url, bom=False, counter=None):
     batch = []
     counter = {} if counter is None else counter
     counter["rows"] = 0
-    for row in table_rows(table, events, base_url=base_url):
+    for row in table_rows(table, events, base_url=base_url, include_drafts=include_drafts):
         counter["rows"] += 1
         batch.append(writer.writerow(row))
         if len(batch) >= BATCH:

@@ -156,11 +156,14 @@ def sqlite_options():
     - ``transaction_mode=IMMEDIATE``: a transaction takes the write lock when it begins, so
       two saves queue up instead of one failing with "database is locked" when both try to
       upgrade a read lock to a write lock;
-    - ``timeout``: how long, in seconds, a writer waits for the lock before giving up.
+    - ``timeout``: how long, in seconds, a writer waits for the lock before giving up;
+    - ``temp_store=FILE``: a sort larger than SQLite's cache (a whole-record CSV export
+      ordered by date) spills to temporary files, which the operating system caches,
+      instead of growing the worker by the size of the table.
     """
     return {
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=FILE;"
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 5,

@@ -370,7 +370,7 @@ def export_csv(request, table):
             headers={"Retry-After": str(busy.retry_after)},
         )
     base_url = request.build_absolute_uri("/").rstrip("/")
-    lines = csv_lines(table, events.for_export(), base_url=base_url, bom=bom == "1")
+    lines = csv_lines(table, events, base_url=base_url, bom=bom == "1")
     if slot is not None:
         lines = slot.holding(lines)
     name = file_name(table, timezone.localdate())

@@ -17,7 +17,6 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, CarriedOut, PartyList, Sources
-from ..csv_export import related_rows
 from ..models import Conflict, Party, Person, Process, Source
 
 # Values -------------------------------------------------------------------------------
@@ -114,6 +113,20 @@ class ColumnFieldSchema(OpenApiSerializerFieldExtension):
 
 
 # Rows ---------------------------------------------------------------------------------
+
+
+def related_rows(table, event):
+    """An event's rows in one of the tables, in the order pages list them (prefetched by
+    ``Event.objects.for_export()``)."""
+    if table is EVENTS:
+        return [event]
+    if table is PARTICIPATIONS:
+        return event.participations.all()
+    if table is OUTCOMES:
+        return event.outcomes.all()
+    if table is LINKS:
+        return event.links_out.all()
+    raise ValueError(table.name)
 
 
 class RowSerializer(serializers.Serializer):

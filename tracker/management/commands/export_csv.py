@@ -63,7 +63,7 @@ class Command(BaseCommand):
             with path.open("w", encoding="utf-8", newline="") as handle:
                 for piece in csv_lines(
                     spec,
-                    events.for_export(),
+                    events,
                     base_url=base_url.rstrip("/"),
                     bom=bom,
                     counter=written,
