@@ -7,9 +7,11 @@ changed it and why (:meth:`Record.stamp_change`), a history row for every row wr
 (many-to-many fields included), and one move of the record-wide :class:`RecordVersion`.
 """
 
+from operator import attrgetter
+
 from django.core.management.color import no_style
 from django.db import connection, connections, router
-from django.db.models import Max
+from django.db.models import Max, QuerySet, sql
 from django.db.models.deletion import Collector
 from django.utils import timezone
 
@@ -61,10 +63,13 @@ def _after_change(model, objs):
 
 
 def _history(model, objs, *, update, by, reason, when):
-    """The history rows simple-history writes for a save of each of ``objs`` (every
-    tracked field as now stored, who, why, when, ``+`` or ``~``), and for each the
+    write_history(model, [obj.pk for obj in objs], update=update, by=by, reason=reason, when=when)
+
+
+def write_history(model, ids, *, update, by, reason, when):
+    """The history rows simple-history writes for a save of each of the rows ``ids``
+    (every tracked field as now stored, who, why, when, ``+`` or ``~``), and for each the
     many-to-many rows it holds: copied in the database, a few statements per 500 rows."""
-    ids = [obj.pk for obj in objs]
     history = model.history.model
     first = history._base_manager.aggregate(top=Max("history_id"))["top"] or 0
     kind = "~" if update else "+"
@@ -164,18 +169,56 @@ def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
 
 def delete_with_history(objs, *, by, reason):
     """Delete ``objs`` (and what cascades from them); each gets a history row saying who
-    deleted it and why."""
+    deleted it and why. Raises ``ProtectedError`` as a delete does, before anything goes."""
     by_model = {}
     for obj in objs:
-        obj._history_user = by
-        obj._change_reason = str(reason)
         by_model.setdefault(type(obj), []).append(obj)
     for model, group in by_model.items():
-        collector = Collector(using=router.db_for_write(model), origin=group)
+        collector = HistoryCollector(using=router.db_for_write(model), origin=group)
         collector.collect(group)
-        collector.delete()
+        collector.delete_with_history(by=by, reason=reason, when=timezone.now())
     if by_model:
         RecordVersion.bump()
+
+
+class HistoryCollector(Collector):
+    """Django's delete, a few statements per model: the history rows simple-history
+    writes one by one on each delete (``-``, who, why, when) are copied in the database
+    before the rows go, so no signal is sent per row. (simple-history keeps no
+    many-to-many rows with a delete: they are gone by then.)"""
+
+    def delete_with_history(self, *, by, reason, when):
+        for model, instances in self.data.items():
+            self.data[model] = sorted(instances, key=attrgetter("pk"))
+        self.sort()
+        for model, instances in self.data.items():
+            if hasattr(model, "history") and not model._meta.auto_created:
+                for chunk in _in_chunks([obj.pk for obj in instances]):
+                    _copy_history(model, chunk, by=by, reason=reason, when=when, kind="-")
+        for queryset in self.fast_deletes:
+            queryset._raw_delete(using=self.using)
+        self._update_fields()
+        for model, instances in self.data.items():
+            for chunk in _in_chunks([obj.pk for obj in reversed(instances)]):
+                sql.DeleteQuery(model).delete_batch(chunk, self.using)
+        for model, instances in self.data.items():
+            for instance in instances:
+                setattr(instance, model._meta.pk.attname, None)
+
+    def _update_fields(self):
+        """``SET_NULL`` and the like, as ``Collector.delete`` applies them."""
+        for (field, value), instances_list in self.field_updates.items():
+            updates, objs = [], []
+            for instances in instances_list:
+                if isinstance(instances, QuerySet) and instances._result_cache is None:
+                    updates.append(instances)
+                else:
+                    objs.extend(instances)
+            for queryset in updates:
+                queryset.update(**{field.name: value})
+            if objs:
+                query = sql.UpdateQuery(objs[0].__class__)
+                query.update_batch(list({obj.pk for obj in objs}), {field.name: value}, self.using)
 
 
 def insert_with_history(model, rows, *, by=None, reason, prepared=()):
