@@ -250,3 +250,19 @@ def test_problems_and_plans_read_as_before(client, record):
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_derived_cells_of_refused_rows_are_problems_not_errors(client, record):
+    """Rows refused for other reasons used to crash the derived cells' check (a slug no
+    address can hold; a participation naming nobody): they are listed as problems."""
+    texts = export_all(client)
+    first = rows(texts["events"])[0]
+    texts["events"] = _append(texts["events"], {**first, "id": "", "slug": "Bad Slug!"})
+    texts["participations"] = _append(
+        texts["participations"], {"event": first["slug"], "position": "99", "role": "host"}
+    )
+    with pytest.raises(ImportRefused) as refused:
+        import_texts(texts, dry_run=True)
+    problems = "\n".join(listing(refused.value.problems))
+    assert "column slug: Enter a valid “slug”" in problems
+    assert "Name a person, a party, or both." in problems
