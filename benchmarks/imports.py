@@ -51,7 +51,7 @@ def seconds(function):
 
 
 def line(label, ours, baseline, events):
-    (wall, cpu), (raw_wall, raw_cpu) = ours, baseline
+    (wall, cpu), (raw_wall, _raw_cpu) = ours, baseline
     print(
         f"  {label:<32} {wall * 1000:>9.1f} ms {events / wall:>7,.0f} events/s "
         f"(CPU {cpu * 1000:>8.1f} ms {events / cpu:>7,.0f}/s)   raw baseline "
