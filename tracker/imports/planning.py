@@ -72,23 +72,32 @@ class Context:
         return None
 
 
-@functools.cache
 def relations(table):
     """``{relation: {attribute: column}}`` for the table's columns that reach through a
     foreign key (``process.slug``, ``process.title``…)."""
+    return _relations(table.columns)
+
+
+def own_columns(table):
+    """Columns that stand for one of the table's own fields."""
+    return _own_columns(table.columns)
+
+
+# Asked for every row: worked out once per set of columns (a test may add a column).
+@functools.cache
+def _relations(columns):
     groups = {}
-    for column in table.columns:
+    for column in columns:
         if column.relation:
             groups.setdefault(column.relation, {})[column.path[1]] = column
     return groups
 
 
 @functools.cache
-def own_columns(table):
-    """Columns that stand for one of the table's own fields."""
+def _own_columns(columns):
     return [
         c
-        for c in table.columns
+        for c in columns
         if (c.field and not c.relation and c.field != "id") or isinstance(c.codec, Position)
     ]
 
