@@ -15,7 +15,8 @@ row size, then times
   process: the committed SQL in ``benchmarks/sql/<table>.<database>.sql`` (the same rows
   and columns, in the same order), read through a raw cursor (server-side on PostgreSQL)
   into ``csv.writer``;
-* the dry-run import of the exported files, against reading them with ``csv.reader``;
+* the dry-run import of the exported files, and their import into an empty database,
+  against reading them with ``csv.reader`` (``benchmarks/imports.py``);
 * memory: the growth of the worker's resident set while it streams each table (its peak,
   ``VmHWM``, reset before, minus ``VmRSS`` before), against a separate process running
   the raw baseline, at --events and for a demo record of each other size in --memory-at.
@@ -327,27 +328,11 @@ def csv_export(database, events, *, memory_only=False):
 
 
 def csv_import():
-    from tracker.imports import import_tables
+    """The dry run of unchanged files and the import into an empty database
+    (``benchmarks/imports.py``), each in events/s beside reading the files raw."""
+    from benchmarks.imports import csv_import as import_figures
 
-    print("CSV import of the exported files")
-    folder = Path(tempfile.mkdtemp())
-    try:
-        for name in TABLE_NAMES:
-            with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
-                tracker_csv(name, handle)
-        files = {p.name: p for p in folder.glob("*.csv")}
-        ours, result = timed(lambda: import_tables(files=files, dry_run=True), repeat=1)
-
-        def raw():
-            for path in files.values():
-                with path.open(newline="", encoding="utf-8") as handle:
-                    sum(1 for _row in csv.reader(handle))
-
-        baseline, _ = timed(raw, repeat=1)
-        report("dry-run import of unchanged files", ours, baseline)
-        print(f"  {'; '.join(result.lines())}")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    import_figures(tracker_csv)
 
 
 # Memory, in separate processes ------------------------------------------------------------

@@ -13,6 +13,7 @@ from tests.csvfiles import export_all, import_texts, record_tables, rows
 from tests.factories import make_conflict, make_full_record
 from tracker.columns import TABLES
 from tracker.imports import ImportRefused
+from tracker.imports.undo import revert_batch
 from tracker.models import (
     Conflict,
     Event,
@@ -326,3 +327,40 @@ def test_import_queries_do_not_grow_with_the_rows(django_assert_max_num_queries)
         assert import_texts(unchanged, dry_run=True).plan.is_empty
     with django_assert_max_num_queries(len(dry)):
         import_texts(synthetic(5), dry_run=True)
+
+
+def changed_everywhere(texts):
+    """Every event retitled, every participation in another role, every outcome broken
+    and no longer carried out, every link of another kind: updates, creates and deletes
+    in every table."""
+    outcomes = [line.rsplit(",", 1)[0] + "," for line in texts["outcomes"].split("\r\n")[1:]]
+    return {
+        "events": texts["events"].replace(",Talks ", ",Retitled talks "),
+        "participations": texts["participations"].replace(",delegate,", ",mediator,"),
+        "outcomes": "\r\n".join(
+            [
+                texts["outcomes"].split("\r\n", 1)[0],
+                *(o.replace(",agreed,", ",broken,") for o in outcomes if o != ","),
+            ]
+        )
+        + "\r\n",
+        "links": texts["links"].replace(",follows,", ",responds_to,"),
+    }
+
+
+def test_queries_of_an_import_that_changes_and_deletes_and_its_revert_do_not_grow():
+    def import_change_and_revert(n, start):
+        import_texts(synthetic(n, start=start))
+        with CaptureQueriesContext(connection) as writing:
+            report = import_texts(changed_everywhere(synthetic(n, start=start)))
+        with CaptureQueriesContext(connection) as reverting:
+            revert_batch(batch=report.batch, user=None)
+        assert report.counts["outcomes"] == {"changed": n}
+        assert report.counts["implementations"] == {"deleted": n}
+        assert report.counts["links between events"] == {"created": n, "deleted": n}
+        assert report.counts["participations"] == {"created": n, "deleted": n}
+        return len(writing), len(reverting)
+
+    small = import_change_and_revert(5, 0)
+    large = import_change_and_revert(50, 1000)
+    assert large <= small

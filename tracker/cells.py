@@ -47,7 +47,7 @@ def neutralise(text):
 
 
 def restore(text):
-    return text[1:] if _NEUTRALISED.match(text) else text
+    return text[1:] if text[:1] == "'" and _NEUTRALISED.match(text) else text
 
 
 def one_line_ends(text):
@@ -79,8 +79,13 @@ def check_text(text):
     return text
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"\d{2}:\d{2}(:\d{2})?")
+_INTEGER = re.compile(r"\d+")
+
+
 def parse_date(text):
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not _DATE.fullmatch(text):
         raise CellError(_("%(text)r is not a date in the form YYYY-MM-DD") % {"text": text})
     try:
         value = datetime.date.fromisoformat(text)
@@ -92,7 +97,7 @@ def parse_date(text):
 
 
 def parse_time(text):
-    if not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", text):
+    if not _TIME.fullmatch(text):
         raise CellError(_("%(text)r is not a time in the form HH:MM:SS") % {"text": text})
     try:
         return datetime.time.fromisoformat(text)
@@ -118,7 +123,7 @@ def parse_duration_text(text):
 
 
 def parse_integer(text):
-    if not re.fullmatch(r"\d+", text):
+    if not _INTEGER.fullmatch(text):
         raise CellError(_("%(text)r is not a whole number") % {"text": text})
     if len(text.lstrip("0")) > _LONGEST_NUMBER:
         raise CellError(_("%(text)s is too big a number to store") % {"text": text})
@@ -177,13 +182,15 @@ def parse_value(kind, text):
     text = text.strip()
     if text == "":
         return None
-    parse = {
-        "date": parse_date,
-        "time": parse_time,
-        "duration": parse_duration_text,
-        "integer": parse_integer,
-    }[kind]
-    return parse(text)
+    return PARSERS[kind](text)
+
+
+PARSERS = {
+    "date": parse_date,
+    "time": parse_time,
+    "duration": parse_duration_text,
+    "integer": parse_integer,
+}
 
 
 # Lists in a cell -------------------------------------------------------------------
@@ -236,6 +243,8 @@ def source_line(source):
 
 
 def _source_parts(line):
+    if "\\" not in line:
+        return [part.strip() for part in line.split("|")]
     parts, current, chars = [], [], iter(line)
     for char in chars:
         if char == "\\":

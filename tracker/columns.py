@@ -73,7 +73,7 @@ def field_rules(field, value):
             if code not in countries
         ]
     if field.choices:
-        allowed = [str(choice) for choice, _label in field.flatchoices]
+        allowed = _allowed(field)
         if value not in allowed:
             messages.append(
                 _("%(value)r is not one of: %(allowed)s")
@@ -88,6 +88,13 @@ def field_rules(field, value):
     return list(dict.fromkeys(messages))
 
 
+@functools.cache
+def _allowed(field):
+    """A field's choices as the cells write them (asked for every cell of a column)."""
+    return [str(choice) for choice, _label in field.flatchoices]
+
+
+@functools.cache
 def _portable_range(field):
     """The range of an integer field on every database (SQLite stores larger numbers than
     PostgreSQL): a file that imports on one imports on the other."""

@@ -5,6 +5,7 @@ comparison forgets case, accents and punctuation, so that “ivan marquez” and
 “Russia-Ukraine War” are recognised as the same name written differently.
 """
 
+import functools
 import unicodedata
 
 _DASHES = {"Pd"}  # every dash: hyphen, en dash, em dash, minus-like punctuation dashes
@@ -41,6 +42,18 @@ def search_key(text):
     plus a dot that is dropped, and the dotless “ı” is mapped to “i”, so “Akinci”,
     “Akıncı” and “AKINCI” all find “Akıncı”.
     """
+    if text.isascii():  # nothing to decompose, no marks, no dotless i
+        return " ".join(text.lower().split())
     folded = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(char for char in folded if not unicodedata.combining(char))
+    if folded and max(folded) > "\uffff":
+        kept = "".join(char for char in folded if not unicodedata.combining(char))
+    else:
+        kept = folded.translate(_marks())
     return " ".join(kept.replace("ı", "i").split())
+
+
+@functools.cache
+def _marks():
+    """Every combining mark of the Basic Multilingual Plane, to delete with ``translate``
+    (marks beyond it are dropped one character at a time)."""
+    return dict.fromkeys(c for c in range(0x10000) if unicodedata.combining(chr(c)))

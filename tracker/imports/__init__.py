@@ -43,9 +43,9 @@ def build_plan(tables, *, options, records=None, problems=()):
     plan_participations(context)
     plan_outcomes(context)
     plan_links(context)
-    check_derived(context)
     if context.problems:
         raise ImportRefused(context.problems)
+    check_derived(context)  # notes only, on rows that are all fine
     return context.plan
 
 

@@ -19,6 +19,7 @@ from .plan import CHANGED, CREATED, DELETED, Change
 from .planning import apply_columns, check_values, refuse_broken_rules
 from .references import SourceIndex
 from .rules import duplicates, implementation_problems
+from .stored import stored_rows
 
 
 def _grouped(context, table, key):
@@ -39,14 +40,6 @@ def _grouped(context, table, key):
             yield event, rows
 
 
-def _stored(obj, name):
-    """A stored row's related rows (prefetched, read without cloning a queryset)."""
-    if obj.pk is None or obj._state.adding:
-        return []
-    cache = getattr(obj, "_prefetched_objects_cache", {})
-    return list(cache[name] if name in cache else getattr(obj, name).all())
-
-
 def _refuse_duplicates(context, final):
     """``final``: ``[(row object, file row)]`` of one event, as the import leaves them."""
     rows = {id(obj): row for obj, row in final}
@@ -61,14 +54,16 @@ def _deletable(context, target):
 
 
 def _written(context, obj, row, changes, label, **details):
+    """Plan one row of an event's part. The models' rules are checked on rows that would
+    be written: a row left as it is stored meets them (the database holds it to them)."""
+    if obj.pk is not None and not changes:
+        context.plan.keep(type(obj))
+        return False
     refuse_broken_rules(context, row, obj)
     if obj.pk is None:
         context.plan.add(CREATED, obj, label, where=row.place, **details)
     elif changes:
         context.plan.add(CHANGED, obj, label, changes=changes, **details)
-    else:
-        context.plan.keep(type(obj))
-        return False
     return True
 
 
@@ -93,7 +88,7 @@ def plan_citations(context):
         event = context.events.get(row.values["slug"])
         if "_sources" not in row.values or event is None or event.slug in context.skipped:
             continue
-        stored = _stored(event, "citations")
+        stored = stored_rows(event, "citations")
         by_key = {SourceIndex._key(c.source): c for c in stored}
         ordinal = {id(c): n for n, c in enumerate(stored, 1)}
         seen = set()
@@ -156,7 +151,7 @@ def plan_participations(context):
     for event, rows in _grouped(context, PARTICIPATIONS, "event"):
         if not _positions_run_on(context, event, rows, PARTICIPATIONS):
             continue
-        stored = _stored(event, "participations")
+        stored = stored_rows(event, "participations")
         ordinal = {id(p): n for n, p in enumerate(stored, 1)}
         by_key = {
             _participation_key(
@@ -164,7 +159,7 @@ def plan_participations(context):
             ): p
             for p in stored
         }
-        final = []
+        final, written = [], False
         for row in sorted(rows, key=lambda r: r.values["position"]):
             v = row.values
             key = _participation_key(v.get("person", ""), v.get("party", ""), v.get("role"))
@@ -174,11 +169,13 @@ def plan_participations(context):
             )
             if _written(context, participation, row, changes, participation_label(participation)):
                 context.plan.touch(event)
+                written = True
             final.append((participation, row))
         for participation in by_key.values():
             context.plan.add(DELETED, participation, participation_label(participation))
             context.plan.touch(event)
-        _refuse_duplicates(context, final)
+        if written:  # rows left as stored cannot repeat each other
+            _refuse_duplicates(context, final)
         context.parts[(PARTICIPATIONS, event.slug)] = [obj for obj, _row in final]
 
 
@@ -198,7 +195,7 @@ def plan_outcomes(context):
     for event, rows in _grouped(context, OUTCOMES, "event"):
         if not _positions_run_on(context, event, rows, OUTCOMES):
             continue
-        stored = _stored(event, "outcomes")
+        stored = stored_rows(event, "outcomes")
         final = []
         for row in sorted(rows, key=lambda r: r.values["position"]):
             position = row.values["position"]
@@ -221,7 +218,7 @@ def _plan_parties(context, row, outcome, changes):
             continue
         named = [context.refs.get(Party, slug) for slug, _name in row.values[column.name]]
         wanted = [party for party in named if party is not None]
-        current = _stored(outcome, column.codec.field)
+        current = stored_rows(outcome, column.codec.field)
         if outcome.pk is None or sorted(p.slug for p in current) != sorted(p.slug for p in wanted):
             many[column.codec.field] = wanted
             if outcome.pk is not None:
@@ -245,7 +242,7 @@ def _plan_carried_out(context, row, outcome):
                 wanted[slug] = column.codec.extent
     if not columns:
         return
-    stored = {i.event.slug: i for i in _stored(outcome, "implementations")}
+    stored = {i.event.slug: i for i in stored_rows(outcome, "implementations")}
     for slug, extent in wanted.items():
         target = context.event(slug, row, columns[extent])
         if target is None:
@@ -286,10 +283,10 @@ def carried_out_label(i):
 
 def _delete_outcome(context, outcome):
     """An outcome the file no longer has goes, and with it what hangs on it (named)."""
-    for implementation in _stored(outcome, "implementations"):
+    for implementation in stored_rows(outcome, "implementations"):
         context.plan.add(DELETED, implementation, carried_out_label(implementation))
         context.plan.touch(implementation.event)
-    sources = _stored(outcome, "sources")
+    sources = stored_rows(outcome, "sources")
     label = outcome_label(outcome)
     if sources:
         label += " " + _("(with its %(count)s source link(s))") % {"count": len(sources)}
@@ -306,8 +303,10 @@ def link_label(link):
 
 def plan_links(context):
     for event, rows in _grouped(context, LINKS, "from_event"):
-        stored = {(link.relation, link.to_event.slug): link for link in _stored(event, "links_out")}
-        final = []
+        stored = {
+            (link.relation, link.to_event.slug): link for link in stored_rows(event, "links_out")
+        }
+        final, written = [], False
         for row in rows:
             target = context.event(row.values["to_event"], row, "to_event")
             if target is None:
@@ -319,12 +318,14 @@ def plan_links(context):
             changes = apply_columns(context, row, link, LINKS)
             if _written(context, link, row, changes, link_label(link)):
                 context.plan.touch(event, target)
+                written = True
             final.append((link, row))
         for link in stored.values():
             if _deletable(context, link.to_event):
                 context.plan.add(DELETED, link, link_label(link))
                 context.plan.touch(event, link.to_event)
-        _refuse_duplicates(context, final)
+        if written:
+            _refuse_duplicates(context, final)
 
 
 # Derived cells -------------------------------------------------------------------------------
@@ -337,7 +338,7 @@ class _Planned:
         self._event = event
         for table, name in ((PARTICIPATIONS, "participations"), (OUTCOMES, "outcomes")):
             planned = context.parts.get((table, event.slug))
-            setattr(self, name, planned if planned is not None else _stored(event, name))
+            setattr(self, name, planned if planned is not None else stored_rows(event, name))
 
     def __getattr__(self, name):
         return getattr(self._event, name)

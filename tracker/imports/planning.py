@@ -7,25 +7,21 @@ map and the models' rules, on the values that would be written; the record is re
 a fixed number of queries per table (per chunk of 500 events).
 """
 
+import functools
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources
 from ..models import (
-    Citation,
     Event,
-    EventLink,
-    Implementation,
-    Outcome,
-    Participation,
     Party,
 )
 from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
+from .stored import Loader, Part
 
 
 @dataclass
@@ -79,18 +75,29 @@ class Context:
 def relations(table):
     """``{relation: {attribute: column}}`` for the table's columns that reach through a
     foreign key (``process.slug``, ``process.title``…)."""
+    return _relations(table.columns)
+
+
+def own_columns(table):
+    """Columns that stand for one of the table's own fields."""
+    return _own_columns(table.columns)
+
+
+# Asked for every row: worked out once per set of columns (a test may add a column).
+@functools.cache
+def _relations(columns):
     groups = {}
-    for column in table.columns:
+    for column in columns:
         if column.relation:
             groups.setdefault(column.relation, {})[column.path[1]] = column
     return groups
 
 
-def own_columns(table):
-    """Columns that stand for one of the table's own fields."""
+@functools.cache
+def _own_columns(columns):
     return [
         c
-        for c in table.columns
+        for c in columns
         if (c.field and not c.relation and c.field != "id") or isinstance(c.codec, Position)
     ]
 
@@ -147,12 +154,13 @@ def load_events(context):
         for name in ("carried_out_by", "carried_out_in_part_by"):
             targets |= set(row.values.get(name, []))
     targets |= {row.values["to_event"] for row in context.rows(LINKS)}
-    parts = _parts_to_fetch(context)
+    loader = Loader()
     for chunk in in_chunks(owners):
-        events = (
-            Event.objects.filter(slug__in=chunk).select_related("process").prefetch_related(*parts)
-        )
-        context.stored |= {event.slug: event for event in events}
+        context.stored |= {event.slug: event for event in Event.objects.filter(slug__in=chunk)}
+    stored = list(context.stored.values())
+    loader.related(stored, ["process"])
+    for part in _parts_to_fetch(context):
+        loader.parts(stored, part)
     context.events = dict(context.stored)
     for chunk in in_chunks(targets - owners):
         context.events |= {e.slug: e for e in Event.objects.filter(slug__in=chunk)}
@@ -165,18 +173,16 @@ def _parts_to_fetch(context):
     header = events[0].columns if events else frozenset()
     parts = []
     if PARTICIPATIONS in context.tables or "participants" in header:
-        people = Participation.objects.select_related("person", "party", "side")
-        parts.append(Prefetch("participations", queryset=people))
+        parts.append(Part("participations", related=("person", "party", "side")))
     if OUTCOMES in context.tables or "outcomes" in header:
-        carried_out = Implementation.objects.select_related("event")
-        outcomes = Outcome.objects.prefetch_related(
-            "agreed_by", "rejected_by", Prefetch("implementations", queryset=carried_out)
+        carried_out = Part("implementations", related=("event",))
+        parts.append(
+            Part("outcomes", many=("agreed_by", "rejected_by", "sources"), parts=(carried_out,))
         )
-        parts.append(Prefetch("outcomes", queryset=outcomes))
     if "sources" in header:
-        parts.append(Prefetch("citations", queryset=Citation.objects.select_related("source")))
+        parts.append(Part("citations", related=("source",)))
     if LINKS in context.tables:
-        parts.append(Prefetch("links_out", queryset=EventLink.objects.select_related("to_event")))
+        parts.append(Part("links_out", related=("to_event",)))
     return parts
 
 

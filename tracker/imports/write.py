@@ -19,6 +19,7 @@ from ..models.base import Record
 from ..models.bulk import create_with_history, delete_with_history, update_with_history
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
+from .stored import stored_rows
 
 
 def model_label(model):
@@ -38,7 +39,7 @@ def snapshot(obj):
     """Every column of a row, and its many-to-many ids: enough to create it again."""
     data = {f.attname: as_json(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
     many = {
-        f.name: sorted(getattr(obj, f.name).values_list("pk", flat=True))
+        f.name: sorted(related.pk for related in stored_rows(obj, f.name))
         for f in obj._meta.many_to_many
     }
     return {"fields": data, "many_to_many": many}

@@ -167,14 +167,9 @@ class RecordQuerySet(models.QuerySet):
             version=F("version") + 1, changed_by=by, updated_at=now
         )
         model.after_change(ids)
-        changed = list(model._base_manager.filter(pk__in=ids))
-        model.history.bulk_history_create(
-            changed,
-            update=True,
-            default_user=by,
-            default_change_reason=str(reason),
-            default_date=now,
-        )
+        from .bulk import write_history  # bulk builds on this module
+
+        write_history(model, ids, update=True, by=by, reason=reason, when=now)
         RecordVersion.bump(model)
         return len(ids)
 

@@ -7,9 +7,11 @@ changed it and why (:meth:`Record.stamp_change`), a history row for every row wr
 (many-to-many fields included), and one move of the record-wide :class:`RecordVersion`.
 """
 
+from operator import attrgetter
+
 from django.core.management.color import no_style
-from django.db import connection, router
-from django.db.models import Max
+from django.db import connection, connections, router
+from django.db.models import Max, QuerySet, sql
 from django.db.models.deletion import Collector
 from django.utils import timezone
 
@@ -46,29 +48,10 @@ def _set_many_to_many(model, many_to_many):
         )
 
 
-def _many_to_many_history(model, history_rows):
-    """What simple-history writes for many-to-many fields on a save, for rows written in
-    bulk: a copy of each object's related rows, tied to its new history row."""
-    history_model = model.history.model
-    fields = getattr(history_model, "_history_m2m_fields", [])
-    if not fields or not history_rows:
-        return
-    by_object = {row.id: row for row in history_rows}
-    for field in fields:
-        through = getattr(model, field.name).through
-        m2m_history = getattr(history_model, field.name).model
-        source = f"{model._meta.model_name}_id"
-        target = f"{field.related_model._meta.model_name}_id"
-        rows = through.objects.filter(**{f"{source}__in": list(by_object)}).values_list(
-            "id", source, target
-        )
-        m2m_history.objects.bulk_create(
-            [
-                m2m_history(id=pk, history=by_object[obj_id], **{source: obj_id, target: related})
-                for pk, obj_id, related in rows
-            ],
-            batch_size=BATCH_SIZE,
-        )
+def _in_chunks(items, size=BATCH_SIZE):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _after_change(model, objs):
@@ -80,15 +63,68 @@ def _after_change(model, objs):
 
 
 def _history(model, objs, *, update, by, reason, when):
-    rows = model.history.bulk_history_create(
-        objs,
-        update=update,
-        default_user=by,
-        default_change_reason=str(reason),
-        default_date=when,
-        batch_size=BATCH_SIZE,
+    write_history(model, [obj.pk for obj in objs], update=update, by=by, reason=reason, when=when)
+
+
+def write_history(model, ids, *, update, by, reason, when):
+    """The history rows simple-history writes for a save of each of the rows ``ids``
+    (every tracked field as now stored, who, why, when, ``+`` or ``~``), and for each the
+    many-to-many rows it holds: copied in the database, a few statements per 500 rows."""
+    history = model.history.model
+    first = history._base_manager.aggregate(top=Max("history_id"))["top"] or 0
+    kind = "~" if update else "+"
+    for chunk in _in_chunks(ids):
+        _copy_history(model, chunk, by=by, reason=reason, when=when, kind=kind)
+    for field in getattr(history, "_history_m2m_fields", []):
+        for chunk in _in_chunks(ids):
+            _copy_many_to_many_history(model, field, chunk, after=first)
+
+
+def _copy_many_to_many_history(model, field, ids, *, after):
+    """What simple-history keeps of a many-to-many field with each new history row (the
+    rows written after history id ``after``) of the objects ``ids``."""
+    quote = connection.ops.quote_name
+    history = model.history.model
+    m2m_history = getattr(history, field.name).model
+    through = getattr(model, field.name).through
+    columns = [f.column for f in through._meta.concrete_fields]
+    source = quote(through._meta.get_field(field.m2m_field_name()).column)
+    sql = (
+        f"INSERT INTO {quote(m2m_history._meta.db_table)} "
+        f"({', '.join(quote(c) for c in columns)}, {quote('history_id')}) "
+        f"SELECT {', '.join('t.' + quote(c) for c in columns)}, h.{quote('history_id')} "
+        f"FROM {quote(through._meta.db_table)} t JOIN {quote(history._meta.db_table)} h "
+        f"ON h.{quote(model._meta.pk.column)} = t.{source} "
+        f"WHERE h.{quote('history_id')} > %s AND t.{source} IN ({', '.join(['%s'] * len(ids))})"
     )
-    _many_to_many_history(model, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [after, *ids])
+
+
+def update_rows(model, objs, fields, *, using=None):
+    """Save ``fields`` of ``objs`` as ``bulk_update`` does, with one short statement per
+    row sent at once (``bulk_update``'s CASE expressions grow with the batch and are slow
+    on SQLite)."""
+    objs = list(objs)
+    if not objs or not fields:
+        return
+    connection = connections[using or router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="update_rows", fields=fields)
+    fields = [model._meta.get_field(name) for name in fields]
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET "
+        + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        + f" WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
+        for obj in objs
+    ]
+    with connection.cursor() as cursor:
+        for chunk in _in_chunks(rows, 5 * BATCH_SIZE):
+            cursor.executemany(sql, chunk)
 
 
 def create_with_history(model, objs, *, by, reason, many_to_many=None):
@@ -124,8 +160,7 @@ def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
         for obj in objs:
             obj.stamp_change(by=by, reason=reason)
         fields += ["version", "changed_by", "updated_at"]
-    if fields:
-        model.objects.bulk_update(objs, fields, batch_size=BATCH_SIZE)
+    update_rows(model, objs, fields)
     _set_many_to_many(model, many_to_many or {})
     _history(model, objs, update=True, by=by, reason=reason, when=when)
     _after_change(model, objs)
@@ -134,18 +169,56 @@ def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
 
 def delete_with_history(objs, *, by, reason):
     """Delete ``objs`` (and what cascades from them); each gets a history row saying who
-    deleted it and why."""
+    deleted it and why. Raises ``ProtectedError`` as a delete does, before anything goes."""
     by_model = {}
     for obj in objs:
-        obj._history_user = by
-        obj._change_reason = str(reason)
         by_model.setdefault(type(obj), []).append(obj)
     for model, group in by_model.items():
-        collector = Collector(using=router.db_for_write(model), origin=group)
+        collector = HistoryCollector(using=router.db_for_write(model), origin=group)
         collector.collect(group)
-        collector.delete()
+        collector.delete_with_history(by=by, reason=reason, when=timezone.now())
     if by_model:
         RecordVersion.bump(*by_model)
+
+
+class HistoryCollector(Collector):
+    """Django's delete, a few statements per model: the history rows simple-history
+    writes one by one on each delete (``-``, who, why, when) are copied in the database
+    before the rows go, so no signal is sent per row. (simple-history keeps no
+    many-to-many rows with a delete: they are gone by then.)"""
+
+    def delete_with_history(self, *, by, reason, when):
+        for model, instances in self.data.items():
+            self.data[model] = sorted(instances, key=attrgetter("pk"))
+        self.sort()
+        for model, instances in self.data.items():
+            if hasattr(model, "history") and not model._meta.auto_created:
+                for chunk in _in_chunks([obj.pk for obj in instances]):
+                    _copy_history(model, chunk, by=by, reason=reason, when=when, kind="-")
+        for queryset in self.fast_deletes:
+            queryset._raw_delete(using=self.using)
+        self._update_fields()
+        for model, instances in self.data.items():
+            for chunk in _in_chunks([obj.pk for obj in reversed(instances)]):
+                sql.DeleteQuery(model).delete_batch(chunk, self.using)
+        for model, instances in self.data.items():
+            for instance in instances:
+                setattr(instance, model._meta.pk.attname, None)
+
+    def _update_fields(self):
+        """``SET_NULL`` and the like, as ``Collector.delete`` applies them."""
+        for (field, value), instances_list in self.field_updates.items():
+            updates, objs = [], []
+            for instances in instances_list:
+                if isinstance(instances, QuerySet) and instances._result_cache is None:
+                    updates.append(instances)
+                else:
+                    objs.extend(instances)
+            for queryset in updates:
+                queryset.update(**{field.name: value})
+            if objs:
+                query = sql.UpdateQuery(objs[0].__class__)
+                query.update_batch(list({obj.pk for obj in objs}), {field.name: value}, self.using)
 
 
 def insert_with_history(model, rows, *, by=None, reason, prepared=()):
@@ -197,10 +270,15 @@ def insert_with_history(model, rows, *, by=None, reason, prepared=()):
     return ids
 
 
-def _copy_history(model, ids, *, by, reason, when):
-    """History rows ("created") for the rows ``ids`` of ``model``, copied in the database."""
+def _copy_history(model, ids, *, by, reason, when, kind="+"):
+    """History rows (``kind``: ``+`` created, ``~`` changed) for the rows ``ids`` of
+    ``model`` (a list, or a range), copied in the database."""
     if not ids:
         return
+    if isinstance(ids, range):
+        where, params = "BETWEEN %s AND %s", [ids[0], ids[-1]]
+    else:
+        where, params = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
     history = model.history.model
     own = {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
     copied = [f.column for f in history._meta.concrete_fields if f.name not in own]
@@ -209,8 +287,8 @@ def _copy_history(model, ids, *, by, reason, when):
     sql = (
         f"INSERT INTO {quote(history._meta.db_table)} "
         f"({', '.join(quote(c) for c in [*copied, *stamps])}) "
-        f"SELECT {', '.join(quote(c) for c in copied)}, %s, %s, '+', %s "
-        f"FROM {quote(model._meta.db_table)} WHERE id BETWEEN %s AND %s"
+        f"SELECT {', '.join(quote(c) for c in copied)}, %s, %s, %s, %s "
+        f"FROM {quote(model._meta.db_table)} WHERE id {where}"
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -218,9 +296,9 @@ def _copy_history(model, ids, *, by, reason, when):
             [
                 connection.ops.adapt_datetimefield_value(when),
                 str(reason),
+                kind,
                 by.pk if by else None,
-                ids[0],
-                ids[-1],
+                *params,
             ],
         )
 

@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from ..text import search_key
 from . import periods
 from .base import Record, RecordQuerySet
+from .bulk import update_rows
 from .validators import validate_shown_date
 
 #: The order of events everywhere: by the day they sort on (their own day, or where the
@@ -88,7 +89,7 @@ class EventQuerySet(RecordQuerySet):
             event.derive(participant_names=names.get(event.pk, []))
             if (event.sort_date, event.search_text) != before:
                 changed.append(event)
-        manager.bulk_update(changed, ["sort_date", "search_text"], batch_size=500)
+        update_rows(self.model, changed, ["sort_date", "search_text"], using=manager.db)
         return len(changed)
 
     def with_main_outcome(self):

@@ -145,7 +145,11 @@ class Participation(models.Model):
     @classmethod
     def after_change(cls, ids):
         """Participations written in bulk: their events' search text names them."""
-        cls._refresh_events(set(cls.objects.filter(pk__in=ids).values_list("event_id", flat=True)))
+        ids, events = list(ids), set()
+        for start in range(0, len(ids), 500):  # SQLite slows down on long IN lists
+            chunk = cls.objects.filter(pk__in=ids[start : start + 500]).order_by()
+            events |= set(chunk.values_list("event_id", flat=True))
+        cls._refresh_events(events)
 
     @staticmethod
     def _refresh_events(event_ids):
