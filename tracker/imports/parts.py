@@ -346,13 +346,12 @@ class _Planned:
 
 def check_derived(context):
     """A derived cell that differs from what the record derives is reported as ignored.
-    Rows already refused are left out: what they would derive (a URL from an invalid
-    slug, say) cannot be computed, and the import stops on their problems anyway."""
+    Called only once the files have no problems: what a refused row would derive (a URL
+    from an invalid slug, say) cannot be computed."""
     derived = [c for c in EVENTS.columns if c.derived]
-    refused = {(problem.file, problem.line) for problem in context.problems}
     for row in context.rows(EVENTS):
         event = context.events.get(row.values["slug"])
-        if event is None or (row.file, row.line) in refused:
+        if event is None:
             continue
         planned = _Planned(event, context)
         for column in derived:
