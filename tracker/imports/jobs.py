@@ -1,0 +1,155 @@
+"""Large imports in the background: the preview (a dry run) and the confirmed import of an
+upload of more than ``TRACKER_IMPORT_INLINE_ROWS`` rows run in a daemon thread of the app
+server that took the request, which answers at once.
+
+Everything about the job is kept on its :class:`PendingImport` row (state, rows read of
+rows in all, a heartbeat, the result), so that any app server can show how far it got.
+A running job whose heartbeat is older than :data:`STALE_AFTER` has stopped with its
+server; ``import_tables`` writes in one transaction, so nothing of it was written.
+"""
+
+import datetime
+import logging
+import threading
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import PendingImport
+from . import SHOWN, ImportRefused, import_tables, listing
+from .read import RowsRead
+
+logger = logging.getLogger(__name__)
+
+#: How often a running job says it is alive, and how long a silence means it stopped.
+HEARTBEAT_EVERY = datetime.timedelta(seconds=10)
+STALE_AFTER = datetime.timedelta(seconds=60)
+
+State = PendingImport.State
+
+
+def in_background(pending):
+    """Whether an upload is too large to preview or import within a request."""
+    return pending.rows_total > settings.TRACKER_IMPORT_INLINE_ROWS
+
+
+def shown_plan(report):
+    """The preview of a plan as the import page shows it, in values JSON can keep: counts
+    per table, the first :data:`SHOWN` changes of each, and the ignored cells."""
+    return {
+        "lines": report.lines(),
+        "tables": report.plan.by_table(limit=SHOWN),
+        "notes": [str(note) for note in report.notes],
+        "empty": report.plan.is_empty,
+    }
+
+
+def shown_problems(refused):
+    """The problems of a refused import as the import page shows them."""
+    return {
+        "problems": listing(refused.problems),
+        "problem_count": len(refused.problems),
+        "confirmable": sorted(refused.confirmable),
+    }
+
+
+def start(pending, *, flags, confirm):
+    """Mark the upload as previewing (or importing, with ``confirm``) and start the thread."""
+    pending.state = State.IMPORTING if confirm else State.PREVIEWING
+    pending.flags, pending.result, pending.rows_done = flags, {}, 0
+    pending.heartbeat = timezone.now()
+    pending.save(update_fields=["state", "flags", "result", "rows_done", "heartbeat"])
+    worker = threading.Thread(
+        target=_run, args=(pending.pk,), name=f"import-{pending.token[:8]}", daemon=True
+    )
+    worker.start()
+    return worker
+
+
+def failure(pending):
+    """Why a job failed, or None: its error, or a silence longer than :data:`STALE_AFTER`."""
+    if pending.state == State.FAILED:
+        return pending.result.get("error", "")
+    if pending.state in PendingImport.RUNNING and (
+        pending.heartbeat is None or pending.heartbeat < timezone.now() - STALE_AFTER
+    ):
+        return _("The server running it stopped; nothing was written.")
+    return None
+
+
+def _record(pending_pk, **fields):
+    PendingImport.objects.filter(pk=pending_pk).update(**fields)
+
+
+def _beat(pending_pk, stop):
+    """Say the job is alive until it ends (in a thread of its own: planning and writing
+    report no progress)."""
+    try:
+        while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
+            try:
+                _record(pending_pk, heartbeat=timezone.now())
+            except DatabaseError:  # SQLite: the import holds the write lock; next time
+                logger.warning("Heartbeat of import %s not recorded", pending_pk, exc_info=True)
+    finally:
+        connection.close()
+
+
+def _run(pending_pk):
+    stop = threading.Event()
+    threading.Thread(target=_beat, args=(pending_pk, stop), daemon=True).start()
+    try:
+        _work(PendingImport.objects.select_related("user").get(pk=pending_pk))
+    except Exception as error:
+        logger.exception("Import %s failed", pending_pk)
+        _record(
+            pending_pk,
+            state=State.FAILED,
+            result={"error": f"{type(error).__name__}: {error}"},
+            heartbeat=timezone.now(),
+        )
+    finally:
+        stop.set()
+        connection.close()
+
+
+def _work(pending):
+    confirm = pending.state == State.IMPORTING
+    read = {}
+
+    def progress(message):
+        if isinstance(message, RowsRead):
+            read[message.file] = message.rows
+            _record(pending.pk, rows_done=sum(read.values()), heartbeat=timezone.now())
+
+    try:
+        report = import_tables(
+            files=pending.files,
+            dry_run=not confirm,
+            user=pending.user,
+            progress=progress,
+            **pending.flags,
+        )
+    except ImportRefused as refused:
+        state, plan = State.REFUSED, pending.plan
+        if confirm:  # the record changed since the preview
+            result = {"problems": listing(refused.problems, 5), "at_import": True}
+        else:
+            result = shown_problems(refused)
+    else:
+        plan = pending.plan if confirm else report.text()
+        if confirm:
+            batch = report.batch.pk if report.batch else None
+            state, result = State.DONE, {"batch": batch, "lines": report.lines()}
+        else:
+            state, result = State.PREVIEWED, shown_plan(report)
+    _record(
+        pending.pk,
+        state=state,
+        result=result,
+        plan=plan,
+        rows_done=pending.rows_total,
+        heartbeat=timezone.now(),
+    )
