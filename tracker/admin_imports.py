@@ -132,9 +132,9 @@ def _imported(request, batch, lines):
         return redirect("admin:tracker_event_changelist")
     messages.success(
         request,
-        _("Imported as %(batch)s: %(summary)s.") % {"batch": report.batch, "summary": summary},
+        _("Imported as %(batch)s: %(summary)s.") % {"batch": batch, "summary": summary},
     )
-    return redirect("admin:tracker_importbatch_change", report.batch.pk)
+    return redirect("admin:tracker_importbatch_change", batch.pk)
 
 
 def _pending(request, token):

@@ -13,7 +13,6 @@ import logging
 import threading
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
