@@ -219,6 +219,8 @@ class ImportAdminMixin:
         context = self._import_context(request)
         if request.method == "POST" and request.POST.get("token"):
             pending = _pending(request, request.POST["token"])
+            if pending.state in PendingImport.RUNNING:  # a second click: nothing to write
+                return redirect("admin:tracker_event_import_status", pending.token)
             flags = _flags(request.POST)
             if "confirm" in request.POST:
                 return _confirm(request, pending, flags)

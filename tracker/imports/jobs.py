@@ -28,6 +28,7 @@ HEARTBEAT_EVERY = datetime.timedelta(seconds=10)
 STALE_AFTER = datetime.timedelta(seconds=60)
 
 State = PendingImport.State
+STARTS_PREVIEW = [State.INLINE, State.PREVIEWED, State.REFUSED]
 
 
 def in_background(pending):
@@ -56,16 +57,26 @@ def shown_problems(refused):
 
 
 def start(pending, *, flags, confirm):
-    """Mark the upload as previewing (or importing, with ``confirm``) and start the thread."""
+    """Mark the upload as previewing (or importing, with ``confirm``) and start the thread;
+    False, and nothing started, where a job of this upload runs or ran (a second click, on
+    this server or another): a preview starts from an upload or a preview, an import only
+    from a preview."""
     pending.state = State.IMPORTING if confirm else State.PREVIEWING
     pending.flags, pending.result, pending.rows_done = flags, {}, 0
     pending.heartbeat = timezone.now()
-    pending.save(update_fields=["state", "flags", "result", "rows_done", "heartbeat"])
+    fields = ["state", "flags", "result", "rows_done", "heartbeat"]
+    claimed = (
+        PendingImport.objects.filter(pk=pending.pk)
+        .filter(state__in=[State.PREVIEWED] if confirm else STARTS_PREVIEW)
+        .update(**{name: getattr(pending, name) for name in fields})
+    )
+    if not claimed:
+        return False
     worker = threading.Thread(
         target=_run, args=(pending.pk,), name=f"import-{pending.token[:8]}", daemon=True
     )
     worker.start()
-    return worker
+    return True
 
 
 def failure(pending):
