@@ -3,8 +3,7 @@ server answers from the database, which refreshes itself while the job runs and 
 the same preview, problems or result as a small import does within its request.
 
 The job runs in a thread with its own database connection, so these tests commit for real
-(``transaction=True``; ``serialized_rollback`` brings back the roles a migration made) and
-wait on the job's state in the database, never on a duration.
+(``transaction=True``) and wait on the job's state in the database, never on a duration.
 """
 
 import datetime
@@ -19,14 +18,21 @@ from tests.factories import make_full_record, make_user
 from tests.test_import import crashing_files
 from tests.test_import_admin import text_of, uploads
 from tracker.models import Event, ImportBatch, PendingImport
+from tracker.roles import sync_roles
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = reverse("admin:tracker_event_import")
 
 
 def status_url(token):
     return reverse("admin:tracker_event_import_status", args=[token])
+
+
+@pytest.fixture(autouse=True)
+def roles(transactional_db):
+    """Transactional tests empty the tables after each test, migration data included."""
+    sync_roles()
 
 
 @pytest.fixture
