@@ -10,15 +10,17 @@ import datetime
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.csvfiles import empty_the_record, export_all
 from tests.factories import make_full_record, make_user
-from tests.test_import import crashing_files
+from tests.test_import import _rename_and_add_a_party, crashing_files
 from tests.test_import_admin import text_of, uploads
 from tracker.models import Event, ImportBatch, PendingImport
 from tracker.roles import sync_roles
+from tracker.seeds import load_seeds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -185,3 +187,29 @@ def test_only_the_uploader_sees_the_job(client, publisher, in_background):
     assert PendingImport.objects.get().state == "previewed"
     client.force_login(make_user(groups=["Editor"]))
     assert client.get(status_url(token)).status_code == 403
+
+
+def test_renames_are_confirmed_on_a_background_preview_which_runs_again(
+    client, publisher, in_background
+):
+    load_seeds(directory=django_settings.BASE_DIR / "seeds")
+    texts = _rename_and_add_a_party(export_all(client))
+    token = started(client, client.post(URL, uploads(texts)))
+
+    assert finished(token).state == "refused"
+    refused = client.get(status_url(token))
+    assert "Nothing was imported: 1 problem." in text_of(refused)
+    assert 'name="confirm_renames"' in text_of(refused)
+
+    again = client.post(URL, {"token": token, "preview": "1", "confirm_renames": "1"})
+
+    assert again.url == status_url(token)
+    assert finished(token).state == "previewed"
+    preview = client.get(status_url(token))
+    listed = [
+        line
+        for _table, _counts, described, _more in preview.context["tables"]
+        for line in described
+    ]
+    assert "renamed Rustem Umerov → Rustem Umierov [rustem-umerov]" in listed
+    assert 'name="confirm_renames" value="1"' in text_of(preview)

@@ -11,9 +11,10 @@ server; ``import_tables`` writes in one transaction, so nothing of it was writte
 import datetime
 import logging
 import threading
+import time
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,8 +91,17 @@ def failure(pending):
     return None
 
 
-def _record(pending_pk, **fields):
-    PendingImport.objects.filter(pk=pending_pk).update(**fields)
+def _record(pending_pk, *, attempts=5, **fields):
+    """Write the job's state, trying again while SQLite says another connection holds the
+    table (a page reading it; a shared-cache database fails at once instead of waiting)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            PendingImport.objects.filter(pk=pending_pk).update(**fields)
+            return
+        except OperationalError:
+            if attempt == attempts or connection.vendor != "sqlite":
+                raise
+            time.sleep(0.1 * attempt)
 
 
 def _beat(pending_pk, stop):
