@@ -160,6 +160,26 @@ def test_a_job_whose_server_stopped_is_shown_failed_and_wrote_nothing(client, pu
     assert not ImportBatch.objects.exists()
 
 
+def test_a_job_heard_of_in_the_shared_cache_is_still_running(client, publisher):
+    """On SQLite a writing import holds the only write lock, so its heartbeat goes to the
+    cache every app server shares: an old beat on the row alone does not mean it stopped."""
+    from django.core.cache import cache
+
+    from tracker.imports.jobs import heartbeat_key
+
+    pending = PendingImport.keep(user=publisher, files={"events.csv": "x"})
+    PendingImport.objects.filter(pk=pending.pk).update(
+        state="importing", heartbeat=timezone.now() - datetime.timedelta(seconds=300)
+    )
+    cache.set(heartbeat_key(pending.pk), timezone.now())
+
+    page = client.get(status_url(pending.token))
+
+    assert 'http-equiv="refresh"' in page.content.decode()
+    assert "failed" not in text_of(page)
+    assert PendingImport.objects.filter(pk=pending.pk, state="importing").exists()
+
+
 def test_a_failed_job_names_its_error(client, publisher):
     pending = PendingImport.keep(user=publisher, files={"events.csv": "x"})
     PendingImport.objects.filter(pk=pending.pk).update(

@@ -3,9 +3,12 @@ upload of more than ``TRACKER_IMPORT_INLINE_ROWS`` rows run in a daemon thread o
 server that took the request, which answers at once.
 
 Everything about the job is kept on its :class:`PendingImport` row (state, rows read of
-rows in all, a heartbeat, the result), so that any app server can show how far it got.
-A running job whose heartbeat is older than :data:`STALE_AFTER` has stopped with its
-server; ``import_tables`` writes in one transaction, so nothing of it was written.
+rows in all, the result), so that any app server can show how far it got. A running job
+also beats a heart in the cache every app server shares (Redis in production): on SQLite
+the import's transaction holds the only write lock for as long as it writes, so a
+heartbeat written to the database would wait behind it. A running job not heard of for
+:data:`STALE_AFTER`, in the cache or on its row, has stopped with its server;
+``import_tables`` writes in one transaction, so nothing of it was written.
 """
 
 import datetime
@@ -14,7 +17,8 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, connection
+from django.core.cache import cache
+from django.db import OperationalError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,11 +88,22 @@ def failure(pending):
     """Why a job failed, or None: its error, or a silence longer than :data:`STALE_AFTER`."""
     if pending.state == State.FAILED:
         return pending.result.get("error", "")
+    heard = last_heard(pending)
     if pending.state in PendingImport.RUNNING and (
-        pending.heartbeat is None or pending.heartbeat < timezone.now() - STALE_AFTER
+        heard is None or heard < timezone.now() - STALE_AFTER
     ):
         return _("The server running it stopped; nothing was written.")
     return None
+
+
+def heartbeat_key(pending_pk):
+    return f"tracker:import-heartbeat:{pending_pk}"
+
+
+def last_heard(pending):
+    """When the job last said it was alive: on its row, or in the shared cache."""
+    beats = [pending.heartbeat, cache.get(heartbeat_key(pending.pk))]
+    return max((beat for beat in beats if beat is not None), default=None)
 
 
 def _record(pending_pk, *, attempts=5, **fields):
@@ -107,14 +122,12 @@ def _record(pending_pk, *, attempts=5, **fields):
 def _beat(pending_pk, stop):
     """Say the job is alive until it ends (in a thread of its own: planning and writing
     report no progress)."""
-    try:
-        while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
-            try:
-                _record(pending_pk, heartbeat=timezone.now())
-            except DatabaseError:  # SQLite: the import holds the write lock; next time
-                logger.warning("Heartbeat of import %s not recorded", pending_pk, exc_info=True)
-    finally:
-        connection.close()
+    keep = int(STALE_AFTER.total_seconds()) * 10
+    while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
+        try:
+            cache.set(heartbeat_key(pending_pk), timezone.now(), timeout=keep)
+        except Exception:  # the cache is down: the row's last beat still stands
+            logger.warning("Heartbeat of import %s not recorded", pending_pk, exc_info=True)
 
 
 def _run(pending_pk):
