@@ -5,7 +5,9 @@ delete, per table and by name (the whole plan as a download), and asks for confi
 where the files rename existing records or add records named like existing ones.
 Uploaded files wait in the database (:class:`PendingImport`), never on a disk, so any app
 server can confirm a preview made on another. Every import is kept as a batch that a
-publisher can revert.
+publisher can revert. Uploads of more than ``TRACKER_IMPORT_INLINE_ROWS`` rows are previewed
+and imported in the background (``tracker.imports.jobs``); the request redirects to a status
+page that refreshes itself until the job is over, then shows the same preview or result.
 """
 
 from django import forms
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .columns import TABLES
-from .imports import SHOWN, ImportRefused, import_tables, listing
+from .imports import ImportRefused, import_tables, jobs, listing
 from .imports.plan import ACTIONS, MODELS, table_name
 from .imports.read import decode
 from .imports.undo import RevertRefused, revert_batch
@@ -70,36 +72,58 @@ def _flags(data):
 
 def _preview(request, context, pending, flags):
     """Plan the pending import and show the plan, or the problems."""
-    context |= {"pending": pending, "flags": flags, "shown": SHOWN}
+    if jobs.in_background(pending):
+        jobs.start(pending, flags=flags, confirm=False)
+        return redirect("admin:tracker_event_import_status", pending.token)
     try:
         report = import_tables(files=pending.files, dry_run=True, user=request.user, **flags)
     except ImportRefused as refused:
-        context |= {"problems": listing(refused.problems), "problem_count": len(refused.problems)}
-        context["confirmable"] = refused.confirmable
-        if not refused.confirmable:
-            pending.delete()
-            context |= {"pending": None, "form": ImportForm()}
-        return TemplateResponse(request, TEMPLATE, context)
+        return _refused(request, context, pending, flags, jobs.shown_problems(refused))
     pending.plan = report.text()
     pending.save(update_fields=["plan"])
-    context |= {"report": report, "tables": report.plan.by_table(limit=SHOWN)}
+    return _planned(request, context, pending, flags, jobs.shown_plan(report))
+
+
+def _planned(request, context, pending, flags, shown):
+    """The preview of a plan (``jobs.shown_plan``), with the confirmation form."""
+    context |= {"pending": pending, "flags": flags, "report": shown, "tables": shown["tables"]}
+    return TemplateResponse(request, TEMPLATE, context)
+
+
+def _refused(request, context, pending, flags, shown):
+    """The problems of a preview (``jobs.shown_problems``); the upload is kept only where
+    confirming lifts them."""
+    context |= {"pending": pending, "flags": flags, **shown}
+    if not shown["confirmable"]:
+        pending.delete()
+        context |= {"pending": None, "form": ImportForm()}
     return TemplateResponse(request, TEMPLATE, context)
 
 
 def _confirm(request, pending, flags):
+    if jobs.in_background(pending):
+        jobs.start(pending, flags=flags, confirm=True)
+        return redirect("admin:tracker_event_import_status", pending.token)
     try:
         report = import_tables(files=pending.files, user=request.user, **flags)
     except ImportRefused as refused:
-        messages.error(
-            request,
-            _("Nothing was imported: %(problems)s")
-            % {"problems": "; ".join(listing(refused.problems, 5))},
-        )
-        return redirect("admin:tracker_event_import")
+        return _not_imported(request, listing(refused.problems, 5))
     finally:
         pending.delete()
-    summary = "; ".join(report.lines())
-    if report.batch is None:
+    return _imported(request, report.batch, report.lines())
+
+
+def _not_imported(request, problems):
+    messages.error(
+        request, _("Nothing was imported: %(problems)s") % {"problems": "; ".join(problems)}
+    )
+    return redirect("admin:tracker_event_import")
+
+
+def _imported(request, batch, lines):
+    """Where an import ends: the batch it made, or the events when nothing changed."""
+    summary = "; ".join(lines)
+    if batch is None:
         messages.info(
             request,
             _("The files match the record: nothing was imported (%(summary)s).")
@@ -108,13 +132,41 @@ def _confirm(request, pending, flags):
         return redirect("admin:tracker_event_changelist")
     messages.success(
         request,
-        _("Imported as %(batch)s: %(summary)s.") % {"batch": report.batch, "summary": summary},
+        _("Imported as %(batch)s: %(summary)s.") % {"batch": batch, "summary": summary},
     )
-    return redirect("admin:tracker_importbatch_change", report.batch.pk)
+    return redirect("admin:tracker_importbatch_change", batch.pk)
 
 
 def _pending(request, token):
     return get_object_or_404(PendingImport, token=token, user=request.user)
+
+
+def _status(request, context, pending):
+    """A background job's page: its progress while it runs, then what the request would
+    have shown had it run there."""
+    State, result = PendingImport.State, pending.result
+    if pending.state == State.INLINE:
+        return redirect("admin:tracker_event_import")
+    error = jobs.failure(pending)
+    if error is not None:
+        context |= {"job": pending, "error": error, "form": ImportForm()}
+        if pending.state == State.FAILED:  # a silent one may yet end: its row stays
+            pending.delete()
+        return TemplateResponse(request, TEMPLATE, context)
+    if pending.state in PendingImport.RUNNING:
+        context |= {"job": pending, "running": True}
+        return TemplateResponse(request, TEMPLATE, context)
+    if pending.state == State.PREVIEWED:
+        return _planned(request, context, pending, pending.flags, result)
+    if pending.state == State.REFUSED and not result.get("at_import"):
+        return _refused(request, context, pending, pending.flags, result)
+    pending.delete()
+    if pending.state == State.REFUSED:
+        return _not_imported(request, result["problems"])
+    if pending.state == State.DONE:
+        batch = result["batch"] and ImportBatch.objects.filter(pk=result["batch"]).first()
+        return _imported(request, batch or None, result["lines"])
+    return redirect("admin:tracker_event_import")
 
 
 class ImportAdminMixin:
@@ -124,6 +176,11 @@ class ImportAdminMixin:
         view = self.admin_site.admin_view
         return [
             path("import/", view(self.import_view), name="tracker_event_import"),
+            path(
+                "import/<str:token>/",
+                view(self.import_status_view),
+                name="tracker_event_import_status",
+            ),
             path(
                 "import/<str:token>/plan.txt",
                 view(self.import_plan_view),
@@ -143,17 +200,27 @@ class ImportAdminMixin:
         extra_context = {"can_import": self.has_import_permission(request), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
-    def import_view(self, request):
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        context = {
+    def _import_context(self, request):
+        return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Import from CSV"),
             "templates": list(TABLES),
         }
+
+    def import_status_view(self, request, token):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return _status(request, self._import_context(request), _pending(request, token))
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        context = self._import_context(request)
         if request.method == "POST" and request.POST.get("token"):
             pending = _pending(request, request.POST["token"])
+            if pending.state in PendingImport.RUNNING:  # a second click: nothing to write
+                return redirect("admin:tracker_event_import_status", pending.token)
             flags = _flags(request.POST)
             if "confirm" in request.POST:
                 return _confirm(request, pending, flags)

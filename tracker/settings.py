@@ -364,6 +364,11 @@ TRACKER_EXPORT_SLOTS_DIR = env_str(
 )
 TRACKER_EXPORT_RETRY_SECONDS = 30
 
+# Admin CSV imports of more than this many rows (all files together) are previewed and
+# imported in a background thread, with their progress on a page any server can answer
+# (tracker/imports/jobs.py), rather than within a request that the worker timeout cuts.
+TRACKER_IMPORT_INLINE_ROWS = env_int("TRACKER_IMPORT_INLINE_ROWS", 5_000)
+
 # The JSON API under /api/ (tracker/api; README, "API"): Django REST framework answering
 # JSON only, to anyone (no logins, so no sessions or CSRF), described by drf-spectacular.
 # Each client address may make TRACKER_API_RATE requests ("120/minute": a number per

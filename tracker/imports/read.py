@@ -21,6 +21,18 @@ from .problems import Problem
 PROGRESS_EVERY = 1000
 
 
+class RowsRead(str):
+    """A progress message (“events.csv: read 1000 rows”) that also tells a program which
+    file and how many of its rows: commands print it, the background import counts it."""
+
+    def __new__(cls, file, rows):
+        text = super().__new__(
+            cls, _("%(file)s: read %(rows)s rows") % {"file": file, "rows": rows}
+        )
+        text.file, text.rows = file, rows
+        return text
+
+
 @dataclass
 class Row:
     """One row of a file (or one entry of a seed file), as Python values by column name.
@@ -181,7 +193,7 @@ def read_table(name, source, *, table=None, progress=None):
             problems += cell_problems
         line = reader.line_num + 1
         if progress and rows and len(rows) % PROGRESS_EVERY == 0:
-            progress(_("%(file)s: read %(rows)s rows") % {"file": name, "rows": len(rows)})
+            progress(RowsRead(name, len(rows)))
     _number_rows(table, rows)
     return table, rows, problems
 

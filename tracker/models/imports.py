@@ -1,7 +1,9 @@
 """Imports as the record keeps them: each one a batch that can be reverted, and uploads
 waiting, in the database, between the preview and the confirmation."""
 
+import csv
 import datetime
+import io
 import json
 import secrets
 
@@ -57,15 +59,39 @@ class PendingImportQuerySet(models.QuerySet):
         return self.filter(created_at__lt=timezone.now() - PendingImport.LIFETIME)
 
 
+def count_rows(text):
+    """The data rows of one uploaded file (its header left out), as a CSV reader sees
+    them; by its lines where it is not valid CSV (reading it will say why)."""
+    try:
+        return max(sum(1 for cells in csv.reader(io.StringIO(text, newline="")) if cells) - 1, 0)
+    except csv.Error:
+        return max(text.count("\n") - 1, 0)
+
+
 class PendingImport(models.Model):
     """Uploaded files between an import's preview and its confirmation.
 
     Kept in the database, so that any app server can confirm a preview made on another,
     and nothing is left on a disk: the row goes on confirmation or cancellation, and
     previews nobody confirmed are purged after :attr:`LIFETIME`.
+
+    A large upload is previewed and imported in the background (``tracker.imports.jobs``):
+    its ``state``, progress, heartbeat and ``result`` are kept here, so that any app server
+    can show how far it got. ``state`` stays empty for uploads handled within the request.
     """
 
     LIFETIME = datetime.timedelta(days=1)
+
+    class State(models.TextChoices):
+        INLINE = "", _("handled within the request")
+        PREVIEWING = "previewing", _("previewing")
+        PREVIEWED = "previewed", _("previewed")
+        REFUSED = "refused", _("refused")
+        IMPORTING = "importing", _("importing")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    RUNNING = (State.PREVIEWING, State.IMPORTING)
 
     token = models.CharField(_("token"), max_length=64, unique=True)
     user = models.ForeignKey(
@@ -76,6 +102,33 @@ class PendingImport(models.Model):
     # and must wait intact to be refused with a message naming it.
     upload = models.BinaryField(_("uploaded files"))
     plan = models.TextField(_("plan"), blank=True)
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=State.choices,
+        default=State.INLINE,
+        blank=True,
+        help_text=_("Where a background preview or import stands; empty for small uploads."),
+    )
+    rows_total = models.PositiveIntegerField(
+        _("rows"), default=0, help_text=_("Data rows in all the uploaded files.")
+    )
+    rows_done = models.PositiveIntegerField(
+        _("rows read"), default=0, help_text=_("Rows a background job has read so far.")
+    )
+    heartbeat = models.DateTimeField(
+        _("heartbeat"),
+        null=True,
+        blank=True,
+        help_text=_("Last sign of life of the background job; a silent one has stopped."),
+    )
+    flags = models.JSONField(_("confirmations"), default=dict, blank=True)
+    result = models.JSONField(
+        _("result"),
+        default=dict,
+        blank=True,
+        help_text=_("What the background job found: the plan shown, problems, batch or error."),
+    )
 
     objects = PendingImportQuerySet.as_manager()
 
@@ -96,4 +149,7 @@ class PendingImport(models.Model):
         """Store uploaded ``{name: text}`` for later, purging previews nobody confirmed."""
         cls.objects.abandoned().delete()
         upload = json.dumps(list(files.items())).encode("utf-8")
-        return cls.objects.create(token=secrets.token_hex(16), user=user, upload=upload)
+        rows = sum(count_rows(text) for text in files.values())
+        return cls.objects.create(
+            token=secrets.token_hex(16), user=user, upload=upload, rows_total=rows
+        )
