@@ -14,7 +14,8 @@ walks the URL resolver), and in return:
   **kwargs)`` when the view declares it: the versions of everything the page shows,
   for a page that shows only part of the record (an event's page).
 
-Public pages answer ``GET`` and ``HEAD`` only. ``api=True`` declares a view of the JSON
+Public pages answer ``GET`` and ``HEAD`` only (``tracker.middleware`` refuses other
+methods before the view runs, for every URL). ``api=True`` declares a view of the JSON
 API (``tracker.api``): it answers problems as JSON, is never served from the page cache
 (it has its own validators and rate limit), runs on ``HEAD`` too (so that ``HEAD`` carries
 the validators), and answers CORS preflights (``tracker.middleware``).
@@ -22,7 +23,7 @@ the validators), and answers CORS preflights (``tracker.middleware``).
 
 from functools import wraps
 
-from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -79,8 +80,6 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
     def decorate(view):
         @wraps(view)
         def public_view(request, *args, **kwargs):
-            if request.method not in ("GET", "HEAD"):
-                return HttpResponseNotAllowed(["GET", "HEAD"])
             problems = parameters.problems(request.GET)
             if problems:
                 return refuse(request, problems, answers, parameters)
