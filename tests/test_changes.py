@@ -2,7 +2,6 @@
 from the history the admin writes: publications, corrections in plain words, outcome
 status moves, and withdrawals that name nothing."""
 
-import datetime
 import re
 
 import pytest
@@ -10,6 +9,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from tests.conftest import proxied_client
 from tests.crawl import crawl
@@ -91,7 +92,7 @@ def test_the_log_tells_publications_corrections_outcome_moves_and_withdrawals(
     act(publisher, "unpublish", leaving)
 
     first = leaving.history.filter(status=Event.Status.PUBLISHED).last().history_date.date()
-    today = datetime.date.today()
+    today = timezone.localdate()
     assert entries(reader) == [
         (
             "withdrawn",
@@ -128,7 +129,7 @@ def test_edits_while_withdrawn_show_once_it_is_published_again(publisher, admin_
     correct(publisher, admin_form_data, event, city="Minsk")
     correct(publisher, admin_form_data, event, venue="Palace of Independence")
 
-    assert [kind for kind, _headline, _lines in entries(reader)] == ["withdrawn", "published"][:1]
+    assert [kind for kind, _headline, _lines in entries(reader)] == ["withdrawn"]
 
     act(publisher, "publish", event)
     assert entries(reader)[0] == (
@@ -207,11 +208,14 @@ def test_an_event_page_lists_its_own_corrections(publisher, admin_form_data, rea
 
     page = visible_text(reader.get(event.get_absolute_url()))
     start = page.index("Corrections")
-    assert (
-        page[start : start + 3][1:]
-        == ["Corrected: Geneva talks", "City: «Istanbul» → «Geneva»"][:1]
-        or "City: «Istanbul» → «Geneva»" in page[start:]
-    )
+    today = date_format(timezone.localdate())
+    assert page[start : start + 5] == [
+        "Corrections",
+        today,
+        "Corrected: Geneva talks",
+        "City: «Istanbul» → «Geneva»",
+        "Every change to the record",
+    ]
     assert "Doha" not in " ".join(page)
     assert "Corrections" not in visible_text(reader.get(make_event().get_absolute_url()))
 
@@ -230,14 +234,17 @@ def test_the_log_pages_and_its_queries_do_not_grow(publisher, admin_form_data, r
     def grow(n):
         events = [make_event(status=Event.Status.DRAFT) for _ in range(n)]
         act(publisher, "publish", *events)
-        for event in events:
-            correct(publisher, admin_form_data, event, city="Doha")
+        for event in events:  # corrected as a model write path does (Record.mark_changed)
+            event.refresh_from_db()
+            event.city = "Doha"
+            event.mark_changed(by=None, reason="Corrected the city")
+            event.save()
         act(publisher, "unpublish", *events[:1])
 
     grow(2)
     with CaptureQueriesContext(connection) as baseline:
         assert reader.get(reverse("changes")).status_code == 200
-    grow(30)
+    grow(20)
     with CaptureQueriesContext(connection) as large:
         response = reader.get(reverse("changes") + "?page=2")
     assert response.status_code == 200
