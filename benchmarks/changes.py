@@ -34,6 +34,13 @@ def main(events):
         rows = Event.history.count()
         print(f"{events} events, {rows} history rows, {len(withdrawn)} withdrawn")
 
+        if "--profile" in sys.argv:
+            import cProfile
+            import pstats
+
+            cProfile.runctx("change_log()", globals(), locals(), "/tmp/chg_profile")
+            pstats.Stats("/tmp/chg_profile").sort_stats("cumulative").print_stats(25)
+            return
         started = time.perf_counter()
         entries = change_log()
         print(f"change_log(): {len(entries)} entries in {time.perf_counter() - started:.2f} s")
@@ -52,4 +59,5 @@ def main(events):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
+    numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
+    main(numbers[0] if numbers else 20_000)

@@ -31,6 +31,7 @@ FEED_LENGTH = 50
 def change_list(request):
     entries = changes.change_log()
     page = Paginator(entries, settings.TRACKER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = changes.described(page.object_list)
     return render(request, "changes/change_list.html", {"page": page})
 
 
@@ -48,7 +49,7 @@ class ChangesFeed(Feed):
         return reverse("changes")
 
     def items(self):
-        return changes.change_log()[:FEED_LENGTH]
+        return changes.described(changes.change_log()[:FEED_LENGTH])
 
     def item_title(self, item):
         return item.headline

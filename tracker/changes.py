@@ -15,8 +15,11 @@ What the walk finds, newest first:
   no earlier entry of it names it.
 
 Edits made while an event is not published never show on their own: the next
-publication compares with the last published state. Three queries on the history tables
-and one on the events, whatever the number of rows (``values_list``, no per-row lookup).
+publication compares with the last published state. Four queries whatever the number of
+rows (``values_list``, no per-row lookup): the published events, the events' and the
+outcomes' history, the outcomes' descriptions. The walk keeps the differences as values;
+:func:`described` puts those of the entries shown into words (one more query when they
+name a process), so that a page of the log costs the same whatever its length.
 """
 
 import functools
@@ -63,8 +66,12 @@ class Change:
     event_id: int | None = None
     title: str = ""
     slug: str = ""
-    lines: list = field(default_factory=list)
+    #: ``[(model field, old, new)]`` of a correction or a publication after a
+    #: withdrawal; ``[(outcome description, old status, new status)]`` of an outcome.
+    diffs: list = field(default_factory=list)
     first_published: object = None
+    #: The differences in plain words, once :func:`described` has been called.
+    lines: list = field(default_factory=list)
 
     @property
     def url(self):
@@ -86,15 +93,40 @@ class Change:
 
 
 def change_log():
-    """Every change the public may see, newest first."""
+    """Every change the public may see, newest first: call :func:`described` on the
+    entries shown, to put their differences in words."""
     return _build(events=Event.history.model.objects.all())
 
 
 def corrections(event):
     """The changes of one published event after its first publication (its page's
-    “Corrections”), newest first."""
+    “Corrections”), newest first, described."""
     entries = _build(events=Event.history.model.objects.filter(id=event.pk), event_id=event.pk)
-    return [entry for entry in entries if entry.kind != "published"]
+    return described([entry for entry in entries if entry.kind != "published"])
+
+
+def described(entries):
+    """``entries`` with their differences in plain words (``lines``): “Title: «old» →
+    «new»”; a long text (a text area) only says it was added, removed or rewritten. The
+    processes they name are read in one query; only those the public sees are named."""
+    entries = list(entries)
+    processes = {
+        pk
+        for entry in entries
+        for f, *values in entry.diffs
+        if entry.kind != "outcome" and f.is_relation
+        for pk in values
+    }
+    names = {}
+    if processes:
+        rows = Process.objects.public().filter(pk__in=processes).values_list("pk", "title")
+        names = dict(rows)
+    for entry in entries:
+        if entry.kind == "outcome":
+            entry.lines = [_outcome_sentence(*diff) for diff in entry.diffs]
+        else:
+            entry.lines = [_sentence(*diff, names) for diff in entry.diffs]
+    return entries
 
 
 def _build(*, events, event_id=None):
@@ -116,44 +148,56 @@ def _event_changes(history, public_now):
     """The event entries, and when each event was published: ``{id: [(from, to), …]}``
     (``to`` None while it still is)."""
     fields = compared_fields()
-    names = [f.attname for f in fields]
     ever_published = history.filter(status=PUBLISHED).values("id")
     rows = (
         history.filter(id__in=ever_published)
         .order_by("id", "history_date", "history_id")
         .values_list(
-            "id", "history_id", "history_date", "history_type", "status", "published_at", *names
+            "id",
+            "history_id",
+            "history_date",
+            "history_type",
+            "status",
+            *(f.attname for f in fields),
         )
     )
-    describe = _Describer(fields)
     entries, spans = [], {}
-    last_id, last_public, was_public = None, None, False
-    for event_id, history_id, when, kind, status, first, *values in rows.iterator(2000):
+    last_id, last_public, first_seen, was_public = None, None, None, False
+    for event_id, history_id, when, kind, status, *values in rows.iterator(2000):
         if event_id != last_id:
-            last_id, last_public, was_public = event_id, None, False
+            last_id, last_public, first_seen, was_public = event_id, None, None, False
         is_public = kind != "-" and status == PUBLISHED
         key = f"event-{history_id}"
         if is_public:
-            lines = describe.lines(last_public[1], values) if last_public else []
+            diffs = _differences(fields, last_public, values) if last_public else []
             if last_public is None:
+                first_seen = when
                 entries.append(Change("published", when, key, event_id))
             elif not was_public:
-                entries.append(Change("republished", when, key, event_id, lines=lines))
-            elif lines:
-                entries.append(Change("corrected", when, key, event_id, lines=lines))
+                entries.append(Change("republished", when, key, event_id, diffs=diffs))
+            elif diffs:
+                entries.append(Change("corrected", when, key, event_id, diffs=diffs))
             if not was_public:
                 spans.setdefault(event_id, []).append([when, None])
-            last_public = (first or when, values)
+            last_public = values
         elif was_public:
             spans[event_id][-1][1] = when
-            entries.append(Change("withdrawn", when, key, first_published=last_public[0]))
+            entries.append(Change("withdrawn", when, key, first_published=first_seen))
         was_public = is_public
-    return _named(entries, public_now, describe), spans
+    return _named(entries, public_now), spans
 
 
-def _named(entries, public_now, describe):
-    """Entries of events public now get their title, slug and the titles of the
-    processes they name; the others are left out, save their withdrawals (nameless)."""
+def _differences(fields, old, new):
+    return [
+        (f, before, after)
+        for f, before, after in zip(fields, old, new, strict=True)
+        if _plain(before) != _plain(after)
+    ]
+
+
+def _named(entries, public_now):
+    """Entries of events public now get their title and slug; the others are left out,
+    save their withdrawals (nameless)."""
     kept = []
     for entry in entries:
         if entry.kind == "withdrawn":
@@ -161,7 +205,6 @@ def _named(entries, public_now, describe):
         elif entry.event_id in public_now:
             entry.title, entry.slug = public_now[entry.event_id]
             kept.append(entry)
-    describe.resolve(kept)
     return kept
 
 
@@ -176,7 +219,6 @@ def _outcome_changes(history, current, public_now, spans):
     descriptions = dict(
         Outcome.objects.filter(event_id__in=current.values("pk")).values_list("pk", "description")
     )
-    labels = dict(Outcome.Status.choices)
     entries, last = [], {}
     for outcome_id, event_id, history_id, when, kind, status in rows.iterator(2000):
         before = last.get(outcome_id)
@@ -188,15 +230,20 @@ def _outcome_changes(history, current, public_now, spans):
         ):
             continue
         title, slug = public_now[event_id]
-        line = _("%(outcome)s: %(old)s → %(new)s") % {
-            "outcome": _short(descriptions[outcome_id]),
-            "old": labels.get(before, before),
-            "new": labels.get(status, status),
-        }
+        diffs = [(descriptions[outcome_id], before, status)]
         entries.append(
-            Change("outcome", when, f"outcome-{history_id}", event_id, title, slug, [line])
+            Change("outcome", when, f"outcome-{history_id}", event_id, title, slug, diffs)
         )
     return entries
+
+
+def _outcome_sentence(description, old, new):
+    labels = dict(Outcome.Status.choices)
+    return _("%(outcome)s: %(old)s → %(new)s") % {
+        "outcome": _short(description),
+        "old": labels.get(old, old),
+        "new": labels.get(new, new),
+    }
 
 
 def _short(text):
@@ -204,55 +251,19 @@ def _short(text):
     return text if len(text) <= DESCRIPTION_LENGTH else text[: DESCRIPTION_LENGTH - 1] + "…"
 
 
-class _Describer:
-    """Field-by-field differences in plain words: “Title: «old» → «new»”; a long text
-    (a text area) only says it was added, removed or rewritten. Related records (the
-    process) are named by their titles, read once for every entry."""
-
-    def __init__(self, fields):
-        self.fields = fields
-        self.related = {}  # {(model, pk): None until resolved}
-
-    def lines(self, old, new):
-        found = []
-        for f, before, after in zip(self.fields, old, new, strict=True):
-            if _plain(before) == _plain(after):
-                continue
-            if f.is_relation:
-                for pk in (before, after):
-                    self.related.setdefault((f.related_model, pk), None)
-            found.append((f, before, after))
-        return found
-
-    def resolve(self, entries):
-        """Replace each entry's differences by their sentences."""
-        wanted = {}
-        for model, pk in self.related:
-            wanted.setdefault(model, set()).add(pk)
-        names = {}
-        if Process in wanted:  # only processes the public sees are named
-            rows = (
-                Process.objects.public().filter(pk__in=wanted[Process]).values_list("pk", "title")
-            )
-            names = {(Process, pk): title for pk, title in rows}
-        for entry in entries:
-            if entry.kind in ("corrected", "republished"):
-                entry.lines = [self.sentence(*diff, names) for diff in entry.lines]
-
-    @staticmethod
-    def sentence(f, before, after, names):
-        label = capfirst(f.verbose_name)
-        if isinstance(f, models.TextField):
-            if not _plain(before):
-                return _("%(field)s was added.") % {"field": label}
-            if not _plain(after):
-                return _("%(field)s was removed.") % {"field": label}
-            return _("%(field)s was rewritten.") % {"field": label}
-        return _("%(field)s: «%(old)s» → «%(new)s»") % {
-            "field": label,
-            "old": _shown(f, before, names),
-            "new": _shown(f, after, names),
-        }
+def _sentence(f, before, after, names):
+    label = capfirst(f.verbose_name)
+    if isinstance(f, models.TextField):
+        if not _plain(before):
+            return _("%(field)s was added.") % {"field": label}
+        if not _plain(after):
+            return _("%(field)s was removed.") % {"field": label}
+        return _("%(field)s was rewritten.") % {"field": label}
+    return _("%(field)s: «%(old)s» → «%(new)s»") % {
+        "field": label,
+        "old": _shown(f, before, names),
+        "new": _shown(f, after, names),
+    }
 
 
 def _plain(value):
@@ -264,7 +275,7 @@ def _shown(f, value, names):
     if value in (None, ""):
         return _("none")
     if f.is_relation:
-        return names.get((f.related_model, value), _("a record that is not public"))
+        return names.get(value, _("a record that is not public"))
     if f.name == "country":
         return countries.name(str(value)) or str(value)
     if f.choices:
