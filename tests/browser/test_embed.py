@@ -112,3 +112,19 @@ def test_the_rest_of_the_site_refuses_to_be_framed(new_context, live_server, eve
         expect(page.frame_locator("#framed").locator("h1")).to_have_text(
             "Timeline of peace negotiations"
         )
+
+
+def test_the_event_list_copies_the_embed_code(new_context, live_server, events):
+    context = new_context(locale="en-GB")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.goto("/events/?process=geneva")
+
+    page.get_by_text("Embed this timeline").click()
+    page.get_by_role("button", name="Copy the code").click()
+
+    expect(page.locator(".embed-code [role=status]")).to_have_text("Copied.")
+    code = page.locator("#embed-code").input_value()
+    assert page.evaluate("() => navigator.clipboard.readText()") == code
+    host = live_server.url.split("//", 1)[1]  # behind the proxy: https
+    assert code.startswith(f'<iframe src="https://{host}/embed/timeline/?process=geneva"')
