@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -81,8 +82,8 @@ class Change:
     def headline(self):
         if self.kind == "withdrawn":
             return _("An event first published on %(first)s was withdrawn on %(when)s.") % {
-                "first": date_format(self.first_published),
-                "when": date_format(self.when),
+                "first": date_format(timezone.localtime(self.first_published)),
+                "when": date_format(timezone.localtime(self.when)),
             }
         return {
             "published": _("Published: %(title)s"),
