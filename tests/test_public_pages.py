@@ -423,6 +423,10 @@ def test_drafts_appear_nowhere_public(client):
         reverse("party-detail", args=["turkiye"]),
         reverse("feed"),
         reverse("sitemap"),
+        reverse("changes"),
+        reverse("changes-feed"),
+        reverse("calendar"),
+        reverse("embed-timeline"),
     ]
     responses = {}
     for url in pages:
@@ -542,7 +546,17 @@ def grow(n):
 
 @pytest.mark.parametrize(
     "page",
-    ["home", "event-list", "event-detail", "process-detail", "party-detail", "person-detail"],
+    [
+        "home",
+        "event-list",
+        "event-detail",
+        "process-detail",
+        "party-detail",
+        "person-detail",
+        "changes",
+        "calendar",
+        "embed-timeline",
+    ],
 )
 def test_query_count_does_not_grow_with_the_record(client, django_assert_max_num_queries, page):
     def url(process, party, event):
@@ -553,6 +567,9 @@ def test_query_count_does_not_grow_with_the_record(client, django_assert_max_num
             "process-detail": process.get_absolute_url(),
             "party-detail": party.get_absolute_url(),
             "person-detail": event.participations.first().person.get_absolute_url(),
+            "changes": reverse("changes"),
+            "calendar": reverse("calendar") + "?q=event",
+            "embed-timeline": reverse("embed-timeline") + "?q=event",
         }[page]
 
     small = url(*grow(2))

@@ -38,7 +38,17 @@ class PageSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["home", "event-list", "conflict-list", "process-list", "party-list", "person-list"]
+        return [
+            "home",
+            "event-list",
+            "conflict-list",
+            "process-list",
+            "party-list",
+            "person-list",
+            # The change log and the embeddable timeline (tracker/change_views.py).
+            "changes",
+            "embed-timeline",
+        ]
 
     def location(self, item):
         return reverse(item)

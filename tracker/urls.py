@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from . import views
+from . import change_views, views
 from .columns import TABLES
 from .feeds import PublishedEventsFeed
 from .filters import EventFilter
@@ -36,6 +36,15 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="sitemap",
     ),
+    # The change log, its feed, the calendar and the embeddable timeline (tracker/change_views.py).
+    path("changes/", change_views.change_list, name="changes"),
+    path(
+        "changes/feed/",
+        public(answers="text")(change_views.ChangesFeed()),
+        name="changes-feed",
+    ),
+    path("calendar.ics", change_views.calendar_ics, name="calendar"),
+    path("embed/timeline/", change_views.embed_timeline, name="embed-timeline"),
     path("language/", views.choose_language, name="language"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", include("tracker.api.urls")),

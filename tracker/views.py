@@ -26,6 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import charts
+from .changes import corrections
 from .columns import TABLES, data_package
 from .csv_export import csv_lines, file_name, template_text
 from .export_slots import ExportsBusy, slot_for
@@ -194,6 +195,7 @@ def event_detail(request, slug):
         "sides": participants_by_side(event.participations.all()),
         "previous": neighbours.before(event).reverse().first(),
         "next": neighbours.after(event).first(),
+        "corrections": corrections(event) if event.is_published else [],
     }
     return render(request, "tracker/event_detail.html", context)
 

@@ -15,6 +15,17 @@
     return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/";
   }
 
+  /* Open a page as a link on this page would: in the window the page's <base target>
+   * names (the embedded timeline's links open the tracker in the top window). */
+  function open(url) {
+    var base = document.querySelector("base[target]");
+    if (base && base.target !== "_self") {
+      window.open(url, base.target);
+    } else {
+      window.location.assign(url);
+    }
+  }
+
   function day(value) {
     return String(value).slice(0, 10);
   }
@@ -228,7 +239,7 @@
     if (this.pointer === "touch" && this.selection) {
       this.select(data[0], data[1]);
     } else {
-      window.location.assign(data[0]);
+      open(data[0]);
     }
   };
 
