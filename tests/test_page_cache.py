@@ -187,6 +187,8 @@ def test_a_cached_event_page_costs_five_queries(client, django_assert_num_querie
 def test_after_a_write_one_request_renders_and_the_others_wait_for_it(caplog, settings):
     settings.TRACKER_PAGE_WAIT_SECONDS = 60
     make_full_record()
+    assert [proxied_client().get("/")["X-Page-Cache"] for _ in range(2)] == ["miss", "hit"]
+    make_event(title="Talks after the page was cached")  # the write that invalidates it
     caplog.set_level(logging.DEBUG, logger="tracker.page_cache")
     readers = 8
     barrier = threading.Barrier(readers)
@@ -206,6 +208,7 @@ def test_after_a_write_one_request_renders_and_the_others_wait_for_it(caplog, se
     assert len(renders) == 1
     assert sorted(state for _status, state, _body in answers) == ["hit"] * 7 + ["miss"]
     assert {(status, body) for status, _state, body in answers} == {(200, answers[0][2])}
+    assert b"Talks after the page was cached" in answers[0][2]
 
 
 # Every write path shows at the next request
