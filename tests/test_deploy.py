@@ -105,6 +105,29 @@ def test_local_development_needs_only_debug(production_env):
     assert "no issues" in result.stdout
 
 
+def test_every_local_command_the_readme_shows_starts_as_written(production_env):
+    """README's local commands are ``DJANGO_DEBUG=1 .venv/bin/python manage.py …`` or
+    ``make`` targets: each written-out command starts with debug as its only setting, and
+    every ``make`` recipe that runs ``manage.py`` sets debug (or the test settings)."""
+    shown = re.findall(r"^DJANGO_DEBUG=1 \.venv/bin/python manage\.py (\w+)", README, re.M)
+    assert len(shown) >= 3, shown
+    local = {key: production_env[key] for key in ("PATH", "HOME", "LANG")}
+    for command in sorted(set(shown)):
+        result = manage(local | {"DJANGO_DEBUG": "1"}, command, "--help")
+        assert result.returncode == 0, (command, result.stderr)
+        assert result.stdout.startswith(f"usage: manage.py {command}"), command
+
+    recipes = (REPO / "Makefile").read_text(encoding="utf-8").splitlines()
+    running = [line for line in recipes if line.startswith("\t") and "manage.py" in line]
+    unset = [
+        line
+        for line in running
+        if not line.lstrip().startswith(("$(DEV) ", "DJANGO_SETTINGS_MODULE=tests.settings "))
+    ]
+    assert len(running) >= 5
+    assert unset == []
+
+
 SHOW_THE_CACHE = (
     "from django.conf import settings; cache = settings.CACHES['default']; "
     "print(cache['BACKEND'], cache.get('LOCATION', ''))"
