@@ -422,6 +422,36 @@ def test_the_health_check_answers_503_when_the_cache_does_not(client, cache_down
     assert "no-store" in response["Cache-Control"]
 
 
+ASK_FOR_HEALTH = """
+from django.test import Client
+proxy = Client(headers={"Host": "127.0.0.1", "X-Forwarded-Proto": "https"})
+response = proxy.get("/healthz")
+print(response.status_code, response.content.decode().strip(), sorted(response.cookies))
+"""
+
+
+def test_the_health_check_answers_503_when_the_database_does_not(production_env, closed_port):
+    """A production process whose PostgreSQL server does not answer (nothing listens on
+    its port) says so, naming the database; the cache (a folder here) still answers."""
+    import subprocess
+    import sys
+
+    env = production_env | {
+        "DATABASE_URL": f"postgres://tracker@127.0.0.1:{closed_port}/tracker",
+        "TRACKER_CACHE_DIR": production_env["DJANGO_STATIC_ROOT"] + "-cache",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", ASK_FOR_HEALTH],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "503 failing: database []"
+
+
 def test_pages_answer_when_the_cache_does_not(client, cache_down):
     make_event(title="Talks at the lake")
     for _ in range(2):
