@@ -85,6 +85,24 @@ def test_the_language_cookie_wins_over_the_browser_and_shares_that_languages_pag
     assert not response.cookies
 
 
+def test_a_visitors_other_cookies_neither_split_the_cache_nor_reach_the_page(client):
+    """Only the language cookie counts: a visitor's CSRF token, a stale session or a
+    tracker's cookie neither make another page nor show in the one everyone gets."""
+    make_event(title="Talks in Istanbul")
+    visitor = proxied_client()
+    cookies = {"csrftoken": "k" * 32, "sessionid": "no-such-session", "_ga": "GA1.2.345"}
+    for name, value in cookies.items():
+        visitor.cookies[name] = value
+    first = visitor.get("/events/")
+    second = proxied_client().get("/events/")
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert first.content == second.content
+    assert not [value for value in cookies.values() if value in first.content.decode()]
+    # Nothing is set; Django's session middleware only deletes the stale session cookie.
+    assert {name: morsel.value for name, morsel in first.cookies.items()} == {"sessionid": ""}
+    assert not second.cookies
+
+
 def test_the_language_switch_sets_the_cookie_and_goes_back_without_a_token(client):
     make_event(slug="talks")
     page = client.get("/events/?kind=summit").content.decode()
