@@ -228,6 +228,48 @@ def test_a_304_then_a_withdrawal_then_a_200_without_the_event(client, admin_clie
     assert kept.slug
 
 
+def test_every_write_path_moves_the_validators(admin_client, admin_form_data):
+    """Not only a withdrawal: a deletion, a change beyond events (a party's name, which
+    events carry), an import and its revert each give the list a new ETag at once."""
+    from tests.conftest import proxied_client
+    from tests.csvfiles import edit, export_all, import_texts
+    from tests.factories import make_user
+    from tracker.imports.undo import revert_batch
+    from tracker.models import ImportBatch, Party
+
+    make_full_record()
+    gone = make_event(slug="gone", title="An event to delete")
+    reader = proxied_client()
+    etags = [reader.get(EVENTS)["ETag"]]
+
+    def moved(what):
+        response = reader.get(EVENTS, headers={"If-None-Match": etags[-1]})
+        assert response.status_code == 200, what
+        assert response["ETag"] not in etags, what
+        etags.append(response["ETag"])
+        return response.json()["results"]
+
+    delete = f"/admin/tracker/event/{gone.pk}/delete/"
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert "gone" not in [e["slug"] for e in moved("a deletion through the admin")]
+
+    ukraine = Party.objects.get(slug="ukraine")
+    url = f"/admin/tracker/party/{ukraine.pk}/change/"
+    data = admin_form_data(admin_client.get(url)) | {"name": "Ukraina"}
+    assert admin_client.post(url, data).status_code == 302
+    assert "Ukraina" in json.dumps(moved("a party renamed through the admin"))
+
+    def retitle(row):
+        if row["slug"] == "istanbul-talks":
+            row["title"] = "Istanbul talks (imported)"
+
+    files = export_all(reader)
+    report = import_texts({"events": edit(files["events"], retitle)}, user=make_user("taras"))
+    assert "Istanbul talks (imported)" in json.dumps(moved("an import"))
+    revert_batch(batch=ImportBatch.objects.get(pk=report.batch.pk), user=make_user("iryna"))
+    assert "Istanbul talks (imported)" not in json.dumps(moved("the import's revert"))
+
+
 def test_head_carries_the_validators_and_no_body(client):
     make_event()
     head, get = client.head(EVENTS, {"kind": "round_of_talks"}), client.get(EVENTS)

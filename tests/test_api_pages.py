@@ -1,6 +1,7 @@
 """Keyset pages of the API's events: events added between two page fetches, before, at
 and after the cursor, never make an event that was there repeat or go missing, on the
-CSV's whole ordering (sort date, start time with NULL first, start date, id)."""
+CSV's whole ordering (sort date, which follows the within-period hint of an approximate
+date, then start time with NULL first, start date, id)."""
 
 import datetime
 import itertools
@@ -10,13 +11,24 @@ from django.urls import reverse
 
 from tests.factories import make_event, make_process
 from tests.test_api import csv_slugs
-from tracker.models import Event
+from tracker.models import Event, periods
 
 pytestmark = pytest.mark.django_db
 
 EVENTS = reverse("api-event-list")
 SHARED_DAY = datetime.date(2024, 6, 1)
 TIMES = [None, datetime.time(9), None, datetime.time(14, 30), datetime.time(9)]
+HINTS = list(Event.PeriodPosition)
+
+
+def sorting_on(day, time):
+    """A month-precision event whose within-period hint makes it sort on ``day`` (the
+    first, middle or last of its month), at ``time``; a dated event on ``day`` otherwise."""
+    for hint in HINTS:
+        if periods.sort_date(day, periods.MONTH, hint) == day:
+            return {"start_date": day.replace(day=1), "date_precision": Event.Precision.MONTH,
+                    "period_position": hint, "start_time": time}  # fmt: skip
+    return {"start_date": day, "start_time": time}
 
 
 def make_120(process):
@@ -34,6 +46,7 @@ def make_120(process):
             slug=f"other-{next(n)}",
             start_date=datetime.date(2020 + i % 7, month, 1 if approximate else 1 + i % 27),
             date_precision=Event.Precision.MONTH if approximate else Event.Precision.DAY,
+            period_position=HINTS[i // 9 % len(HINTS)],  # early, middle, late in turn
             start_time=TIMES[i % len(TIMES)],
         )
 
@@ -58,6 +71,9 @@ def test_inserts_before_at_and_after_the_cursor_are_neither_repeated_nor_skipped
             {"start_date": datetime.date(2019, 1, 1)},  # before every page so far
             at_cursor,  # the same day and time as the cursor's event: after it, by id
             {**at_cursor, "start_time": None},  # the same day, before it (no time)
+            # On the cursor's sort date and time, placed there by a within-period hint
+            # when the day allows, or dated on it: after the cursor, by start date or id.
+            sorting_on(last.sort_date, last.start_time),
             {"start_date": SHARED_DAY},  # on the crowded day, wherever the cursor is
             {"start_date": datetime.date(2027, 1, 1)},  # after everything
         ):
@@ -70,6 +86,9 @@ def test_inserts_before_at_and_after_the_cursor_are_neither_repeated_nor_skipped
     final = csv_slugs(client)
     assert seen == [slug for slug in final if slug in seen], "the pages follow the CSV's order"
     assert any(slug.startswith("new-") for slug in seen)
+    hinted = Event.objects.filter(slug__startswith="new-", date_precision=Event.Precision.MONTH)
+    early_or_middle = {Event.PeriodPosition.EARLY, Event.PeriodPosition.MIDDLE}
+    assert early_or_middle <= {e.period_position for e in hinted}, "hints put events at cursors"
     assert len(final) == 120 + next(inserted)
 
 

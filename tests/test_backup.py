@@ -555,3 +555,29 @@ def test_memory_stays_flat_as_the_record_grows(tmp_path, monkeypatch):
         peaks[count] = (backup, restored)
     for small, large in zip(peaks[400], peaks[4000], strict=True):
         assert large - small < 1_000_000, peaks
+
+
+def test_the_documented_schedule_keeps_the_newest_fourteen_files(tmp_path):
+    """README's schedule (manage.py backup and pg_dump alike) prunes its folder with one
+    shell line each; run as written against 20 days of files, each keeps the newest 14
+    of its own kind and touches nothing else."""
+    readme = (BASE_DIR / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Backups\n", 1)[1].split("\n## ", 1)[0]
+    prunes = re.findall(r"^(ls -1 /var/backups/tracker/.*\| xargs -r rm --)", section, re.M)
+    assert len(prunes) == 2, prunes
+    days = [f"2026-11-{day:02d}T031500Z" for day in range(1, 21)]
+    kinds = {"tracker-backup-{}.jsonl.gz": [], "tracker-{}.dump": []}
+    for pattern, names in kinds.items():
+        for day in reversed(days):  # written in any order: the names sort by date
+            names.append(pattern.format(day))
+            (tmp_path / names[-1]).write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not a backup", encoding="utf-8")
+
+    for line in prunes:
+        subprocess.run(
+            ["sh", "-c", line.replace("/var/backups/tracker", str(tmp_path))], check=True
+        )
+
+    left = sorted(p.name for p in tmp_path.iterdir())
+    newest = sorted(pattern.format(day) for pattern in kinds for day in days[-14:])
+    assert left == sorted([*newest, "notes.txt"])

@@ -43,13 +43,11 @@ def last_line(result):
 # Refusing to start
 
 
+REQUIRED = ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "TRACKER_BASE_URL"]
+
+
 def test_production_needs_the_four_variables_the_issue_names():
-    assert set(settings.REQUIRED_IN_PRODUCTION) == {
-        "DJANGO_SECRET_KEY",
-        "DJANGO_ALLOWED_HOSTS",
-        "DATABASE_URL",
-        "TRACKER_BASE_URL",
-    }
+    assert set(settings.REQUIRED_IN_PRODUCTION) == set(REQUIRED)
 
 
 def test_with_nothing_configured_the_start_is_refused_naming_every_variable(production_env):
@@ -65,7 +63,7 @@ def test_with_nothing_configured_the_start_is_refused_naming_every_variable(prod
     assert "DJANGO_DEBUG=1" in error, "manage.py must say how to run locally, not guess"
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "TRACKER_BASE_URL"])
+@pytest.mark.parametrize("missing", REQUIRED)
 def test_one_missing_variable_is_named_alone(production_env, missing):
     production_env[missing] = " "
 
@@ -84,6 +82,7 @@ def test_one_missing_variable_is_named_alone(production_env, missing):
         ("DJANGO_HSTS_SECONDS", "a year", "DJANGO_HSTS_SECONDS='a year': expected a whole"),
         ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe'"),
         ("TRACKER_BASE_URL", "tracker.example.org", "TRACKER_BASE_URL='tracker.example.org'"),
+        ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL='127.0.0.1:6379': expected e.g. redis://"),
     ],
 )
 def test_a_malformed_value_stops_the_start_naming_it(production_env, variable, value, message):
@@ -104,6 +103,62 @@ def test_local_development_needs_only_debug(production_env):
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_every_local_command_the_readme_shows_starts_as_written(production_env):
+    """README's local commands are ``DJANGO_DEBUG=1 .venv/bin/python manage.py …`` or
+    ``make`` targets: each written-out command starts with debug as its only setting, and
+    every ``make`` recipe that runs ``manage.py`` sets debug (or the test settings)."""
+    shown = re.findall(r"^DJANGO_DEBUG=1 \.venv/bin/python manage\.py (\w+)", README, re.M)
+    assert len(shown) >= 3, shown
+    local = {key: production_env[key] for key in ("PATH", "HOME", "LANG")}
+    for command in sorted(set(shown)):
+        result = manage(local | {"DJANGO_DEBUG": "1"}, command, "--help")
+        assert result.returncode == 0, (command, result.stderr)
+        assert result.stdout.startswith(f"usage: manage.py {command}"), command
+
+    recipes = (REPO / "Makefile").read_text(encoding="utf-8").splitlines()
+    running = [line for line in recipes if line.startswith("\t") and "manage.py" in line]
+    unset = [
+        line
+        for line in running
+        if not line.lstrip().startswith(("$(DEV) ", "DJANGO_SETTINGS_MODULE=tests.settings "))
+    ]
+    assert len(running) >= 5
+    assert unset == []
+
+
+SHOW_THE_CACHE = (
+    "from django.conf import settings; cache = settings.CACHES['default']; "
+    "print(cache['BACKEND'], cache.get('LOCATION', ''))"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "backend", "location"),
+    [
+        # Production: Django's Redis backend, shared by every worker and every server.
+        (
+            {"REDIS_URL": "redis://127.0.0.1:6379/2", "TRACKER_CACHE_DIR": "/srv/cache"},
+            "django.core.cache.backends.redis.RedisCache",
+            "redis://127.0.0.1:6379/2",
+        ),
+        # One server without Redis: a folder its workers share.
+        ({"TRACKER_CACHE_DIR": "/srv/cache"}, "tracker.caches.SharedFileCache", "/srv/cache"),
+        # make run (debug, nothing configured): the checkout's cache/ folder, shared too.
+        ({"DJANGO_DEBUG": "1"}, "tracker.caches.SharedFileCache", str(REPO / "cache")),
+    ],
+    ids=["redis", "folder", "make-run"],
+)
+def test_the_page_cache_is_one_every_worker_shares(production_env, extra, backend, location):
+    env = {**production_env, **extra}
+    if "DJANGO_DEBUG" in extra:  # as make run starts: nothing but debug
+        env = {key: production_env[key] for key in ("PATH", "HOME", "LANG")} | extra
+
+    result = manage(env, "shell", "--no-imports", "-c", SHOW_THE_CACHE)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [backend, location]
 
 
 def documented_production_environment():

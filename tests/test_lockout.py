@@ -80,3 +80,29 @@ def test_the_documented_command_lifts_a_lock(editor):
     assert locked_out(response)
     call_command("axes_reset_ip", ADDRESS_A)
     assert logged_in(log_in(a, "editor", "pw"))
+
+
+def test_failures_count_for_fifteen_minutes_then_the_lock_lifts(editor):
+    """The window is 15 minutes: failures older than that no longer count, and a lock
+    lifts once its last failure is 15 minutes old. Time is moved by ageing the database's
+    own record of the attempts, as a clock would."""
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+
+    def age(minutes):
+        for attempt in AccessAttempt.objects.all():
+            attempt.attempt_time -= timedelta(minutes=minutes)
+            attempt.save(update_fields=["attempt_time"])
+
+    a = from_address(ADDRESS_A)
+    for _ in range(4):
+        assert not locked_out(log_in(a, "editor", "wrong"))
+    age(16)
+    for n in range(4):  # four old and four new: never five within 15 minutes
+        assert not locked_out(log_in(a, "editor", "wrong")), n
+    age(14)  # the last four are now 14 minutes old: the fifth within 15 minutes locks
+    assert locked_out(log_in(a, "editor", "wrong"))
+    assert locked_out(log_in(a, "editor", "pw"))
+    age(16)
+    assert logged_in(log_in(a, "editor", "pw")), "the lock lifts after 15 minutes"

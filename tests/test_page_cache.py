@@ -85,6 +85,24 @@ def test_the_language_cookie_wins_over_the_browser_and_shares_that_languages_pag
     assert not response.cookies
 
 
+def test_a_visitors_other_cookies_neither_split_the_cache_nor_reach_the_page(client):
+    """Only the language cookie counts: a visitor's CSRF token, a stale session or a
+    tracker's cookie neither make another page nor show in the one everyone gets."""
+    make_event(title="Talks in Istanbul")
+    visitor = proxied_client()
+    cookies = {"csrftoken": "k" * 32, "sessionid": "no-such-session", "_ga": "GA1.2.345"}
+    for name, value in cookies.items():
+        visitor.cookies[name] = value
+    first = visitor.get("/events/")
+    second = proxied_client().get("/events/")
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert first.content == second.content
+    assert not [value for value in cookies.values() if value in first.content.decode()]
+    # Nothing is set; Django's session middleware only deletes the stale session cookie.
+    assert {name: morsel.value for name, morsel in first.cookies.items()} == {"sessionid": ""}
+    assert not second.cookies
+
+
 def test_the_language_switch_sets_the_cookie_and_goes_back_without_a_token(client):
     make_event(slug="talks")
     page = client.get("/events/?kind=summit").content.decode()
@@ -187,6 +205,8 @@ def test_a_cached_event_page_costs_five_queries(client, django_assert_num_querie
 def test_after_a_write_one_request_renders_and_the_others_wait_for_it(caplog, settings):
     settings.TRACKER_PAGE_WAIT_SECONDS = 60
     make_full_record()
+    assert [proxied_client().get("/")["X-Page-Cache"] for _ in range(2)] == ["miss", "hit"]
+    make_event(title="Talks after the page was cached")  # the write that invalidates it
     caplog.set_level(logging.DEBUG, logger="tracker.page_cache")
     readers = 8
     barrier = threading.Barrier(readers)
@@ -206,6 +226,7 @@ def test_after_a_write_one_request_renders_and_the_others_wait_for_it(caplog, se
     assert len(renders) == 1
     assert sorted(state for _status, state, _body in answers) == ["hit"] * 7 + ["miss"]
     assert {(status, body) for status, _state, body in answers} == {(200, answers[0][2])}
+    assert b"Talks after the page was cached" in answers[0][2]
 
 
 # Every write path shows at the next request
@@ -422,6 +443,36 @@ def test_the_health_check_answers_503_when_the_cache_does_not(client, cache_down
     response = client.get("/healthz")
     assert (response.status_code, response.content) == (503, b"failing: cache\n")
     assert "no-store" in response["Cache-Control"]
+
+
+ASK_FOR_HEALTH = """
+from django.test import Client
+proxy = Client(headers={"Host": "127.0.0.1", "X-Forwarded-Proto": "https"})
+response = proxy.get("/healthz")
+print(response.status_code, response.content.decode().strip(), sorted(response.cookies))
+"""
+
+
+def test_the_health_check_answers_503_when_the_database_does_not(production_env, closed_port):
+    """A production process whose PostgreSQL server does not answer (nothing listens on
+    its port) says so, naming the database; the cache (a folder here) still answers."""
+    import subprocess
+    import sys
+
+    env = production_env | {
+        "DATABASE_URL": f"postgres://tracker@127.0.0.1:{closed_port}/tracker",
+        "TRACKER_CACHE_DIR": production_env["DJANGO_STATIC_ROOT"] + "-cache",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", ASK_FOR_HEALTH],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "503 failing: database []"
 
 
 def test_pages_answer_when_the_cache_does_not(client, cache_down):

@@ -62,3 +62,27 @@ def test_pages_speak_the_readers_language(client):
     assert response["Content-Language"] == "uk"
     assert '<html lang="uk">' in response.content.decode()
     assert "16 травня 2025" in response.content.decode()
+
+
+def test_every_public_answer_carries_the_strict_policy(load_record, client):
+    """Every page a reader reaches (HTML, CSV, JSON, the sitemap, the health check, the
+    API) carries the policy, with scripts from our own origin only: no 'unsafe-eval',
+    no 'unsafe-inline', no other host. Walked from links, not listed."""
+    from urllib.parse import urlsplit
+
+    from django.urls import resolve
+
+    from tests.crawl import crawl
+    from tests.test_strict_params import public_patterns
+
+    load_record("seeds")
+    starts = ["/", "/sitemap.xml", "/export/", "/healthz", "/language/?language=uk&next=/"]
+    pages = crawl(client, starts)
+    lax = {}
+    for url, response in pages.items():
+        policy = directives(response)
+        if policy.get("script-src") != "'self'" or policy.get("default-src") != "'self'":
+            lax[url] = response["Content-Security-Policy"]
+    assert lax == {}
+    reached = {resolve(urlsplit(url).path).url_name for url in pages}
+    assert {p.name for _route, p in public_patterns()} - reached == set()

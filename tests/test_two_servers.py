@@ -172,3 +172,20 @@ def test_an_import_previewed_on_one_server_is_confirmed_on_the_other(servers):
     assert status == 302
     assert title in reader.get("/events/event-c/")[1]
     assert title in Session(two).get("/events/")[1]
+
+
+def test_failed_logins_counted_on_one_server_lock_on_the_other(servers):
+    """The lockout is counted in the shared database: wrong passwords through either
+    server add up, and the lock holds on both."""
+
+    def attempt(base):
+        browser = Session(base)
+        token = token_of(browser.get("/admin/login/")[1])
+        data = {"csrfmiddlewaretoken": token, "username": "ghost", "password": "wrong"}
+        return browser.post("/admin/login/?next=/admin/", data | {"next": "/admin/"})
+
+    answers = [attempt(servers["one" if n % 2 else "two"]) for n in range(4)]
+    assert [status for status, _page in answers] == [200] * 4  # the form, with its error
+    for base in (servers["one"], servers["two"]):
+        status, page = attempt(base)
+        assert (status, "Too many failed logins" in page) == (429, True), base

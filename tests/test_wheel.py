@@ -137,6 +137,7 @@ print(json.dumps({
     "seeds": str(settings.TRACKER_SEEDS_DIR),
     "events": len(read_seeds(settings.TRACKER_SEEDS_DIR).tables[EVENTS]),
     "locale": [str(p) for p in settings.LOCALE_PATHS],
+    "static_root": str(settings.STATIC_ROOT),
 }))
 """
 
@@ -167,4 +168,6 @@ def test_an_unpacked_wheel_finds_its_own_templates_and_seeds(wheel, tmp_path, pr
     assert found["base.html"] == str(package / "templates" / "base.html")
     assert found["seeds"] == str(package / "seeds")
     assert found["locale"] == [str(package / "locale")]
+    # STATIC_ROOT comes from the environment, never from inside site-packages.
+    assert found["static_root"] == production_env["DJANGO_STATIC_ROOT"]
     assert found["events"] == len(read_seeds(REPO / "seeds").tables[EVENTS]) > 0
