@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 from django_countries.fields import CountryField
 
+from . import licence
 from .cells import (
     CellError,
     format_value,
@@ -1216,6 +1217,6 @@ def data_package(base_url=""):
         "profile": "tabular-data-package",
         "name": "peace-negotiation-tracker",
         "title": "Peace negotiation tracker: events, participations, outcomes and links",
-        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}],
+        "licenses": licence.frictionless(),
         "resources": resources,
     }

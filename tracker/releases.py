@@ -1,0 +1,362 @@
+"""Cutting and withdrawing releases: citable, fixed copies of the published record.
+
+A release is the four CSV files of the whole published record (``tracker.csv_export``,
+the FilterSet with no filter), and ``datapackage.json`` (``columns.data_package`` plus the
+version, date, licence, sources, each file's size and sha256, and the changes since the
+previous release). Files go through ``STORAGES["releases"]`` (``tracker.release_storage``)
+once and never change; a withdrawn release keeps its files and is listed as withdrawn.
+
+Versions are ``YYYY.MM.DD`` of the day (UTC) a release is cut, and ``YYYY.MM.DD.2``,
+``.3``… for later releases the same day. A cut whose four CSV files are byte for byte
+those of the previous release is refused: a new version must hold something new.
+
+The changes are counted against the previous release (withdrawn or not): events added
+and changed (by slug, with the columns or files that changed), and the number of events
+no longer public. Those are never named: a withdrawn event's title, slug and address
+appear in no release cut after it left the public record.
+
+The admin (``tracker.admin_releases``) and ``manage.py release`` call the same two
+functions, :func:`cut_release` and :func:`withdraw_release`.
+"""
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+import tempfile
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import storages
+from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from . import licence
+from .columns import TABLES, data_package
+from .csv_export import csv_lines
+from .filters import filter_events
+from .models import RecordVersion, Release, ReleaseEntry
+
+DATAPACKAGE = "datapackage.json"
+MEDIA_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json"}
+CUT_PERMISSION = "tracker.add_release"
+WITHDRAW_PERMISSION = "tracker.change_release"
+
+
+class ReleaseRefused(Exception):
+    """A cut or a withdrawal that was not made; the message says why."""
+
+
+def storage():
+    return storages["releases"]
+
+
+def path_of(version, name):
+    return f"{version}/{name}"
+
+
+def media_type(name):
+    return MEDIA_TYPES[name[name.rindex(".") :]]
+
+
+# Versions ----------------------------------------------------------------------------------
+
+
+def next_version(day, taken):
+    """The version of a release cut on ``day``, given the versions ``taken`` that day."""
+    base = day.strftime("%Y.%m.%d")
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}.{number}" in taken:
+        number += 1
+    return f"{base}.{number}"
+
+
+# Files -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Written:
+    """One file of a release, in a temporary file until it is stored."""
+
+    name: str
+    handle: object
+    size: int
+    sha256: str
+
+    def listed(self):
+        return {
+            "name": self.name,
+            "bytes": self.size,
+            "sha256": self.sha256,
+            "mediatype": media_type(self.name),
+        }
+
+
+def spool(name, pieces):
+    """``pieces`` of text written, as UTF-8, to a temporary file, hashed on the way."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed once stored, by _store)
+    digest, size = hashlib.sha256(), 0
+    for piece in pieces:
+        data = piece.encode()
+        digest.update(data)
+        size += len(data)
+        handle.write(data)
+    handle.seek(0)
+    return Written(name=name, handle=handle, size=size, sha256=digest.hexdigest())
+
+
+def csv_files():
+    """The four CSV files of the whole published record, as the export writes them."""
+    _filterset, events = filter_events(QueryDict())
+    base_url = settings.TRACKER_BASE_URL.rstrip("/")
+    return [
+        spool(f"{table.name}.csv", csv_lines(table, events, base_url=base_url))
+        for table in TABLES.values()
+    ]
+
+
+def read_rows(handle):
+    """The rows of a CSV file (bytes, from its start), as dicts by column name."""
+    return list(csv.DictReader(io.StringIO(handle.read().decode(), newline="")))
+
+
+# Changes -----------------------------------------------------------------------------------
+
+
+def grouped(table, rows):
+    """``{event slug: [row, ...]}``: a table's rows under the event they belong to."""
+    column = table.key[0]
+    groups = {}
+    for row in rows:
+        groups.setdefault(row[column], []).append(row)
+    return groups
+
+
+def rows_of(release):
+    """``{table name: {event slug: [rows]}}`` of a stored release."""
+    found = {}
+    for table in TABLES.values():
+        with storage().open(path_of(release.version, f"{table.name}.csv"), "rb") as handle:
+            found[table.name] = grouped(table, read_rows(handle))
+    return found
+
+
+def rows_of_files(files):
+    found = {}
+    for table, written in zip(TABLES.values(), files, strict=True):
+        found[table.name] = grouped(table, read_rows(written.handle))
+        written.handle.seek(0)
+    return found
+
+
+def changed_parts(before, after, old_slug, new_slug):
+    """What changed in one event between two releases: its events.csv columns, then the
+    other files that hold rows of it."""
+    old_row, new_row = before["events"][old_slug][0], after["events"][new_slug][0]
+    parts = [name for name in new_row if old_row.get(name) != new_row[name]]
+    for name in list(TABLES)[1:]:
+        old, new = before[name].get(old_slug, []), after[name].get(new_slug, [])
+        if [sorted(r.items()) for r in old] != [sorted(r.items()) for r in new]:
+            parts.append(f"{name}.csv")
+    return parts
+
+
+def changes_since(previous, entries, files):
+    """The changes from ``previous`` (a Release, or None) to a release of ``entries``
+    (``{event id: slug}``, in export order) made of ``files``."""
+    if previous is None:  # the first release: every event is new, and none is listed
+        return {"previous": None, "added": [], "changed": [], "withdrawn": 0}
+    before_slugs = dict(previous.entries.values_list("event_pk", "slug"))
+    before, after = rows_of(previous), rows_of_files(files)
+    changed = []
+    for pk, slug in entries.items():
+        if pk in before_slugs:
+            parts = changed_parts(before, after, before_slugs[pk], slug)
+            if parts:
+                changed.append({"slug": slug, "columns": parts})
+    return {
+        "previous": previous.version,
+        "added": [slug for pk, slug in entries.items() if pk not in before_slugs],
+        "changed": changed,
+        "withdrawn": len(before_slugs.keys() - entries.keys()),
+    }
+
+
+def summary_lines(changes):
+    """The changes in words, for the command's output and the admin's message."""
+    if not changes["previous"]:
+        return [_("The first release: every event in it is new.")]
+    lines = [_("Since release %(version)s:") % {"version": changes["previous"]}]
+    lines.append(
+        ngettext("%(count)d event added", "%(count)d events added", len(changes["added"]))
+        % {"count": len(changes["added"])}
+    )
+    lines.append(
+        ngettext("%(count)d event changed", "%(count)d events changed", len(changes["changed"]))
+        % {"count": len(changes["changed"])}
+    )
+    lines.append(
+        ngettext(
+            "%(count)d event was withdrawn", "%(count)d events were withdrawn", changes["withdrawn"]
+        )
+        % {"count": changes["withdrawn"]}
+    )
+    return lines
+
+
+# The data package --------------------------------------------------------------------------
+
+
+def release_package(version, cut_at, files, changes):
+    """``datapackage.json`` of a release: the export's descriptor, fixed to this release."""
+    base_url = settings.TRACKER_BASE_URL.rstrip("/")
+    package = data_package()
+    by_name = {written.name: written for written in files}
+    for resource in package["resources"]:
+        written = by_name[resource["path"]]
+        resource["bytes"] = written.size
+        resource["hash"] = f"sha256:{written.sha256}"
+    package.update(
+        version=version,
+        created=cut_at.isoformat().replace("+00:00", "Z"),
+        homepage=f"{base_url}/data/releases/{version}/",
+        licenses=licence.frictionless(),
+        attribution=licence.attribution(base_url),
+        citation=release_citation_text(version, cut_at.date(), base_url),
+        sources=[{"title": licence.TRACKER_TITLE, "path": f"{base_url}/"}],
+        changes=changes,
+    )
+    text = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
+    return spool(DATAPACKAGE, [text])
+
+
+def release_citation_text(version, day, base_url):
+    """The release's citation, in English as files carry it."""
+    return (
+        f"{licence.TRACKER_TITLE}, release {version} ({day.isoformat()}). "
+        f"{base_url}/data/releases/{version}/. {licence.SHORT}."
+    )
+
+
+def event_citation(event, url):
+    """An event page's citation line (``event.latest_release`` from
+    ``EventQuerySet.with_latest_release``), in the reader's language."""
+    line = _("%(title)s. In: %(tracker)s. %(url)s. Accessed %(date)s.") % {
+        "title": event.title,
+        "tracker": _("Peace negotiation tracker"),
+        "url": url,
+        "date": timezone.localdate().isoformat(),
+    }
+    if event.latest_release:
+        line += " " + _("Latest release containing it: %(version)s.") % {
+            "version": event.latest_release
+        }
+    return line
+
+
+# Cutting and withdrawing -------------------------------------------------------------------
+
+
+def check_permission(user, permission):
+    if user is None or not user.is_active or not user.has_perm(permission):
+        raise PermissionDenied(
+            _("Only publishers may cut or withdraw releases (permission %(name)s).")
+            % {"name": permission}
+        )
+
+
+def cut_release(*, by, now=None):
+    """Cut a release of the published record as it stands, and return it.
+
+    Runs as a write (it queues behind other writes, so the four files show one moment
+    of the record) and moves the record-wide version (pages cite the new release).
+    Refused, with nothing written, when ``by`` may not publish or nothing changed.
+    """
+    check_permission(by, CUT_PERMISSION)
+    now = now or timezone.now()
+    with transaction.atomic():
+        RecordVersion.queue_write()
+        files = csv_files()
+        entries = dict(_published_entries())
+        if not entries:
+            raise ReleaseRefused(_("There is no published event to release."))
+        previous = Release.objects.newest_first().first()
+        _refuse_unchanged(previous, files)
+        day = now.astimezone(datetime.UTC).date()
+        version = next_version(day, set(Release.objects.values_list("version", flat=True)))
+        changes = changes_since(previous, entries, files)
+        files.append(release_package(version, now, files, changes))
+        release = Release.objects.create(
+            version=version,
+            cut_at=now,
+            cut_by=by,
+            files=[written.listed() for written in files],
+            changes=changes,
+            event_count=len(entries),
+        )
+        ReleaseEntry.objects.bulk_create(
+            ReleaseEntry(release=release, event_pk=pk, slug=slug) for pk, slug in entries.items()
+        )
+        RecordVersion.bump(Release)
+        _store(version, files)
+    return release
+
+
+def _published_entries():
+    """``(id, slug)`` of every published event, in export order."""
+    _filterset, events = filter_events(QueryDict())
+    return events.chronological().values_list("pk", "slug")
+
+
+def _refuse_unchanged(previous, files):
+    if previous is None:
+        return
+    if all(previous.file(w.name) and previous.file(w.name)["sha256"] == w.sha256 for w in files):
+        raise ReleaseRefused(
+            _("Nothing has changed since release %(version)s; no release was cut.")
+            % {"version": previous.version}
+        )
+
+
+def _store(version, files):
+    """Save the files once each; on any failure remove those saved (the transaction
+    around it is rolled back, so no release names them)."""
+    saved = []
+    try:
+        for written in files:
+            with written.handle:
+                saved.append(storage().save(path_of(version, written.name), File(written.handle)))
+    except BaseException:
+        for name in saved:
+            storage().delete(name)
+        raise
+
+
+def withdraw_release(*, release, reason, by, now=None):
+    """Mark ``release`` withdrawn, with the ``reason`` shown publicly; its files stay."""
+    check_permission(by, WITHDRAW_PERMISSION)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReleaseRefused(_("Say why the release is withdrawn; readers are shown the reason."))
+    with transaction.atomic():
+        RecordVersion.queue_write()
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        if release.is_withdrawn:
+            raise ReleaseRefused(
+                _("Release %(version)s was already withdrawn.") % {"version": release.version}
+            )
+        release.withdrawn_at = now or timezone.now()
+        release.withdrawn_by = by
+        release.withdrawn_reason = reason
+        release.full_clean()
+        release.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+        RecordVersion.bump(Release)
+    return release
