@@ -161,6 +161,53 @@ def test_only_publishers_cut_or_withdraw(publisher, editor):
     assert Release.objects.get().withdrawn_at is None
 
 
+# The admin
+
+
+def test_a_publisher_cuts_and_withdraws_in_the_admin(client, publisher):
+    make_full_record()
+    client.force_login(publisher)
+    changelist = client.get(reverse("admin:tracker_release_changelist")).content.decode()
+    assert "Cut a release of the published record" in changelist
+
+    response = client.post(reverse("admin:tracker_release_cut"), follow=True)
+    release = Release.objects.get()
+    assert f"Cut release {release.version} ({release.event_count} events)" in (
+        response.content.decode()
+    )
+    assert release.cut_by == publisher
+    page = client.get(reverse("admin:tracker_release_change", args=[release.pk])).content
+    assert "Withdraw this release" in page.decode()
+
+    again = client.post(reverse("admin:tracker_release_cut"), follow=True).content.decode()
+    assert "No release was cut: Nothing has changed since release" in again
+
+    url = reverse("admin:tracker_release_withdraw", args=[release.pk])
+    refused = client.post(url, {"reason": ""}, follow=True).content.decode()
+    assert "was not withdrawn: Say why" in refused
+    client.post(url, {"reason": "Superseded by a corrected release"})
+    release.refresh_from_db()
+    assert release.withdrawn_by == publisher
+    assert release.withdrawn_reason == "Superseded by a corrected release"
+
+
+def test_an_editor_sees_releases_in_the_admin_but_cannot_cut_or_withdraw(client, publisher, editor):
+    make_full_record()
+    release = cut_release(by=publisher)
+    client.force_login(editor)
+    changelist = client.get(reverse("admin:tracker_release_changelist"))
+    assert changelist.status_code == 200
+    assert "Cut a release" not in changelist.content.decode()
+    assert "Withdraw this release" not in (
+        client.get(reverse("admin:tracker_release_change", args=[release.pk])).content.decode()
+    )
+    refused = client.post(reverse("admin:tracker_release_cut"), follow=True).content.decode()
+    assert "No release was cut: Only publishers" in refused
+    client.post(reverse("admin:tracker_release_withdraw", args=[release.pk]), {"reason": "x"})
+    assert Release.objects.count() == 1
+    assert Release.objects.get().withdrawn_at is None
+
+
 # Withdrawn events and withdrawn releases
 
 
