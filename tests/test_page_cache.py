@@ -21,7 +21,14 @@ from django.utils import translation
 from tests.conftest import RECORDS, proxied_client
 from tests.crawl import crawl
 from tests.csvfiles import edit, export_all, import_texts
-from tests.factories import link, make_event, make_full_record, make_process, make_user
+from tests.factories import (
+    link,
+    make_event,
+    make_full_record,
+    make_process,
+    make_release,
+    make_user,
+)
 from tests.test_public_pages import grow
 from tests.test_strict_params import public_patterns
 from tracker.imports.undo import revert_batch
@@ -129,6 +136,7 @@ def test_every_public_page_type_sets_no_cookie_cold_or_warm(load_record, client)
     """Walks the site from the home page, the sitemap and the health check; every public
     URL pattern must be reached (the language switch, whose point is its cookie, apart)."""
     load_record("seeds")
+    make_release()
     for _visit in ("cold", "warm"):
         pages = crawl(client, ["/", "/sitemap.xml", "/export/", "/healthz"])
         for url, response in pages.items():

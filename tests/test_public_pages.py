@@ -22,6 +22,7 @@ from tests.factories import (
     make_party,
     make_person,
     make_process,
+    make_release,
     make_source,
     make_user,
 )
@@ -432,6 +433,18 @@ def test_drafts_appear_nowhere_public(client):
         for word in ("Secret", "secret-draft", "secret-review", "A secret deal"):
             assert word not in body, (url, word)
 
+    release = make_release()
+    for url in (
+        reverse("release-list"),
+        release.get_absolute_url(),
+        *(reverse("release-file", args=[release.version, f["name"]]) for f in release.files),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        for word in ("Secret", "secret-draft", "secret-review", "A secret deal"):
+            assert word not in body.decode(), (url, word)
+
     assert responses[reverse("home")].context["summary"]["events"] == 2
     make_participation(
         event=Event.objects.get(slug="secret-draft"),
@@ -485,6 +498,7 @@ def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     bad.save()
     cite(event, bad)
 
+    make_release()
     # Every page a reader can reach, walked from the home page, the sitemap and the feed.
     pages = crawl(client, ["/", "/sitemap.xml", "/feed/", "/export/"])
     marked_up = {
