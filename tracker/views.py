@@ -46,6 +46,7 @@ from .models import (
     Person,
     Process,
     RecordVersion,
+    Release,
     SlugHistory,
 )
 from .public import public
@@ -414,6 +415,7 @@ def export_index(request):
             "filter": filterset,
             "attribution": licence.attribution_text(),
             "licence_url": licence.URL,
+            "latest_release": Release.objects.current().newest_first().first(),
         },
         status=200 if filterset.is_valid() else 400,
     )
