@@ -235,6 +235,12 @@ def test_a_withdrawn_event_is_absent_from_releases_cut_afterwards(client, publis
         for text in (page, *(b.decode() for b in downloads(client, release).values())):
             for hidden in ("Secret back-channel", "back-channel", "/events/back-channel/"):
                 assert hidden not in text
+    # The page of the release that added it no longer names it; its files, fixed, do.
+    page = client.get(second.get_absolute_url()).content.decode()
+    assert "1 event added" in page
+    assert "/events/deleted/" not in page
+    assert "1 of them is no longer in the public record" in page
+    assert b"Deleted meeting" in download(client, second, "events.csv")
     third_text = [*(b.decode() for b in downloads(client, third).values())]
     third_text.append(client.get(third.get_absolute_url()).content.decode())
     assert not any("Deleted meeting" in t or "/events/deleted/" in t for t in third_text)
@@ -305,6 +311,23 @@ def test_files_are_served_with_their_type_checksum_and_a_long_cache(client, publ
         headers={"If-None-Match": response["ETag"]},
     )
     assert again.status_code == 304
+
+
+def test_release_pages_cost_the_same_queries_however_many_releases(client, publisher):
+    record = make_full_record()
+    first = cut_release(by=publisher)
+    counts = {}
+    for label in ("one", "four"):
+        if label == "four":
+            for n in range(3):
+                make_event(process=record["talks"].process, title=f"Round {n}", slug=f"r{n}")
+                cut_release(by=publisher)
+        for url in (reverse("release-list"), first.get_absolute_url()):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts[label, url] = len(queries)
+    assert counts["one", reverse("release-list")] == counts["four", reverse("release-list")]
+    assert counts["one", first.get_absolute_url()] == counts["four", first.get_absolute_url()]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 
 from . import licence
-from .models import Release
+from .models import Event, Release
 from .public import public
 from .releases import DATAPACKAGE, path_of, release_citation_text, storage
 
@@ -37,12 +37,29 @@ def release_list(request):
     return render(request, "releases/release_list.html", context)
 
 
+def still_public(changes):
+    """The release's changes as its page shows them: events named only while they are
+    still published under that slug (the files, fixed, keep what they held); the others
+    counted in ``unnamed``."""
+    named = [*changes.get("added", []), *(c["slug"] for c in changes.get("changed", []))]
+    public = set(Event.objects.published().filter(slug__in=named).values_list("slug", flat=True))
+    return {
+        **changes,
+        "added": [slug for slug in changes.get("added", []) if slug in public],
+        "changed": [c for c in changes.get("changed", []) if c["slug"] in public],
+        "added_count": len(changes.get("added", [])),
+        "changed_count": len(changes.get("changed", [])),
+        "unnamed": len(named) - sum(slug in public for slug in named),
+    }
+
+
 @public()
 def release_detail(request, version):
     release = release_or_404(version)
     base_url = request.build_absolute_uri("/").rstrip("/")
     context = {
         "release": release,
+        "changes": still_public(release.changes),
         "csv_files": [f for f in release.files if f["name"] != DATAPACKAGE],
         "package": release.file(DATAPACKAGE),
         "citation": release_citation_text(release.version, release.cut_at.date(), base_url),
