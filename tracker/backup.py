@@ -272,7 +272,7 @@ def write_backup(*, output, using=DEFAULT_DB_ALIAS, now=None):
     walked = tables(using)
     summary = BackupSummary(path=path)
     try:
-        with _private_file(path) as handle, _snapshot(using):
+        with _private_file(path) as handle, snapshot(using):
             summary.counts = {t.label: t.rows(using).count() for t in walked}
             header = _header(walked, summary.counts, using, now)
             handle.write(line(header))
@@ -334,7 +334,7 @@ def _read_rows(table, using):
 
 
 @contextlib.contextmanager
-def _snapshot(using):
+def snapshot(using):
     """One transaction in which every table is read as of the same moment.
 
     PostgreSQL needs REPEATABLE READ for that (its default shows each query the rows

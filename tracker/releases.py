@@ -8,7 +8,9 @@ once and never change; a withdrawn release keeps its files and is listed as with
 
 Versions are ``YYYY.MM.DD`` of the day (UTC) a release is cut, and ``YYYY.MM.DD.2``,
 ``.3``… for later releases the same day. A cut whose four CSV files are byte for byte
-those of the previous release is refused: a new version must hold something new.
+those of the previous release is refused: a new version must hold something new. The
+files are read from one snapshot of the record, and the release is then recorded in a
+short write (:func:`cut_release`).
 
 The changes are counted against the previous release (withdrawn or not): events added
 and changed (by slug, with the columns or files that changed), and the number of events
@@ -19,6 +21,7 @@ The admin (``tracker.admin_releases``) and ``manage.py release`` call the same t
 functions, :func:`cut_release` and :func:`withdraw_release`.
 """
 
+import contextlib
 import csv
 import datetime
 import hashlib
@@ -31,13 +34,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import licence
+from .backup import snapshot
 from .columns import TABLES, data_package
 from .csv_export import csv_lines
 from .filters import filter_events
@@ -102,7 +106,7 @@ class Written:
 
 def spool(name, pieces):
     """``pieces`` of text written, as UTF-8, to a temporary file, hashed on the way."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed once stored, by _store)
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed by cut_release, stored or not)
     digest, size = hashlib.sha256(), 0
     for piece in pieces:
         data = piece.encode()
@@ -273,40 +277,74 @@ def check_permission(user, permission):
         )
 
 
+@dataclass
+class Plan:
+    """A release as read from one snapshot of the record, before anything is written."""
+
+    files: list
+    entries: dict
+    previous: object
+    changes: dict
+
+
 def cut_release(*, by, now=None):
     """Cut a release of the published record as it stands, and return it.
 
-    Runs as a write (it queues behind other writes, so the four files show one moment
-    of the record) and moves the record-wide version (pages cite the new release).
-    Refused, with nothing written, when ``by`` may not publish or nothing changed.
+    Two steps. The files are read from one snapshot of the record (``backup.snapshot``:
+    on PostgreSQL a repeatable-read, read-only transaction, so editors keep saving while
+    a large record is read); then, as a write (queued behind other writes, briefly), the
+    release is recorded, its files stored and the record-wide version moved (pages cite
+    the new release). Refused, with nothing written, when ``by`` may not publish, when
+    nothing changed, or when another release was cut in between.
     """
     check_permission(by, CUT_PERMISSION)
     now = now or timezone.now()
-    with transaction.atomic():
-        RecordVersion.queue_write()
-        files = csv_files()
-        entries = dict(_published_entries())
-        if not entries:
-            raise ReleaseRefused(_("There is no published event to release."))
-        previous = Release.objects.newest_first().first()
-        _refuse_unchanged(previous, files)
-        day = now.astimezone(datetime.UTC).date()
-        version = next_version(day, set(Release.objects.values_list("version", flat=True)))
-        changes = changes_since(previous, entries, files)
-        files.append(release_package(version, now, files, changes))
-        release = Release.objects.create(
-            version=version,
-            cut_at=now,
-            cut_by=by,
-            files=[written.listed() for written in files],
-            changes=changes,
-            event_count=len(entries),
+    with contextlib.ExitStack() as temporary:
+        with snapshot(DEFAULT_DB_ALIAS):
+            plan = _plan()
+        for written in plan.files:
+            temporary.callback(written.handle.close)
+        with transaction.atomic():
+            RecordVersion.queue_write()
+            return _record(plan, by, now)
+
+
+def _plan():
+    files = csv_files()
+    entries = dict(_published_entries())
+    if not entries:
+        raise ReleaseRefused(_("There is no published event to release."))
+    previous = Release.objects.newest_first().first()
+    _refuse_unchanged(previous, files)
+    return Plan(files, entries, previous, changes_since(previous, entries, files))
+
+
+def _record(plan, by, now):
+    latest = Release.objects.newest_first().first()
+    if latest != plan.previous:
+        raise ReleaseRefused(
+            _("Release %(version)s was cut meanwhile; cut again if something is still new.")
+            % {"version": latest.version}
         )
-        ReleaseEntry.objects.bulk_create(
-            ReleaseEntry(release=release, event_pk=pk, slug=slug) for pk, slug in entries.items()
-        )
-        RecordVersion.bump(Release)
+    day = now.astimezone(datetime.UTC).date()
+    version = next_version(day, set(Release.objects.values_list("version", flat=True)))
+    files = [*plan.files, release_package(version, now, plan.files, plan.changes)]
+    release = Release.objects.create(
+        version=version,
+        cut_at=now,
+        cut_by=by,
+        files=[written.listed() for written in files],
+        changes=plan.changes,
+        event_count=len(plan.entries),
+    )
+    ReleaseEntry.objects.bulk_create(
+        ReleaseEntry(release=release, event_pk=pk, slug=slug) for pk, slug in plan.entries.items()
+    )
+    RecordVersion.bump(Release)
+    try:
         _store(version, files)
+    finally:
+        files[-1].handle.close()
     return release
 
 
@@ -332,8 +370,7 @@ def _store(version, files):
     saved = []
     try:
         for written in files:
-            with written.handle:
-                saved.append(storage().save(path_of(version, written.name), File(written.handle)))
+            saved.append(storage().save(path_of(version, written.name), File(written.handle)))
     except BaseException:
         for name in saved:
             storage().delete(name)
