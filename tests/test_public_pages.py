@@ -27,6 +27,7 @@ from tests.factories import (
     make_user,
 )
 from tracker.models import Event, EventLink, Outcome
+from tracker.releases import withdraw_release
 
 pytestmark = pytest.mark.django_db
 
@@ -498,7 +499,11 @@ def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     bad.save()
     cite(event, bad)
 
-    make_release()
+    withdraw_release(
+        release=make_release(),
+        reason="<script>alert('reason')</script>",
+        by=make_user(groups=["Publisher"]),
+    )
     # Every page a reader can reach, walked from the home page, the sitemap and the feed.
     pages = crawl(client, ["/", "/sitemap.xml", "/feed/", "/export/"])
     marked_up = {
