@@ -127,71 +127,103 @@ def csv_files():
     ]
 
 
-def read_rows(handle):
-    """The rows of a CSV file (bytes, from its start), as dicts by column name."""
-    return list(csv.DictReader(io.StringIO(handle.read().decode(), newline="")))
-
-
 # Changes -----------------------------------------------------------------------------------
 
 
-def grouped(table, rows):
-    """``{event slug: [row, ...]}``: a table's rows under the event they belong to."""
-    column = table.key[0]
-    groups = {}
-    for row in rows:
-        groups.setdefault(row[column], []).append(row)
-    return groups
+@contextlib.contextmanager
+def stored_text(release, name):
+    """A stored file of ``release``, as text for ``csv.reader``."""
+    with storage().open(path_of(release.version, name), "rb") as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        try:
+            yield text
+        finally:
+            text.detach()
 
 
-def rows_of(release):
-    """``{table name: {event slug: [rows]}}`` of a stored release."""
-    found = {}
-    for table in TABLES.values():
-        with storage().open(path_of(release.version, f"{table.name}.csv"), "rb") as handle:
-            found[table.name] = grouped(table, read_rows(handle))
-    return found
-
-
-def rows_of_files(files):
-    found = {}
-    for table, written in zip(TABLES.values(), files, strict=True):
-        found[table.name] = grouped(table, read_rows(written.handle))
+@contextlib.contextmanager
+def new_text(written):
+    """A file about to be stored, as text for ``csv.reader``; left at its start."""
+    written.handle.seek(0)
+    text = io.TextIOWrapper(written.handle, encoding="utf-8", newline="")
+    try:
+        yield text
+    finally:
+        text.detach()
         written.handle.seek(0)
-    return found
 
 
-def changed_parts(before, after, old_slug, new_slug):
-    """What changed in one event between two releases: its events.csv columns, then the
-    other files that hold rows of it."""
-    old_row, new_row = before["events"][old_slug][0], after["events"][new_slug][0]
-    parts = [name for name in new_row if old_row.get(name) != new_row[name]]
-    for name in list(TABLES)[1:]:
-        old, new = before[name].get(old_slug, []), after[name].get(new_slug, [])
-        if [sorted(r.items()) for r in old] != [sorted(r.items()) for r in new]:
-            parts.append(f"{name}.csv")
-    return parts
+def digests(table, text):
+    """``{event slug: sha256 of its rows}`` of one table's file, read a row at a time (so
+    that memory holds one digest per event, not the file)."""
+    reader = csv.reader(text)
+    at = next(reader).index(table.key[0])
+    found = {}
+    for row in reader:
+        found.setdefault(row[at], hashlib.sha256()).update(json.dumps(row).encode())
+    return {slug: digest.hexdigest() for slug, digest in found.items()}
+
+
+def rows_named(text, slugs):
+    """``{slug: row as a dict}`` of the events.csv rows of ``slugs`` only."""
+    return {row["slug"]: row for row in csv.DictReader(text) if row["slug"] in slugs}
+
+
+class Side:
+    """One release's files (stored, or about to be), read for the changes."""
+
+    def __init__(self, opener):
+        self.opener = opener
+        self.digests = {}
+        for table in TABLES.values():
+            with opener(f"{table.name}.csv") as text:
+                self.digests[table.name] = digests(table, text)
+
+    def event_rows(self, slugs):
+        with self.opener("events.csv") as text:
+            return rows_named(text, slugs)
 
 
 def changes_since(previous, entries, files):
     """The changes from ``previous`` (a Release, or None) to a release of ``entries``
-    (``{event id: slug}``, in export order) made of ``files``."""
+    (``{event id: slug}``, in export order) made of ``files``: events added, events changed
+    (by slug, with the events.csv columns and the other files that changed for them), and
+    how many are no longer public (never named)."""
     if previous is None:  # the first release: every event is new, and none is listed
         return {"previous": None, "added": [], "changed": [], "withdrawn": 0}
-    before_slugs = dict(previous.entries.values_list("event_pk", "slug"))
-    before, after = rows_of(previous), rows_of_files(files)
-    changed = []
-    for pk, slug in entries.items():
-        if pk in before_slugs:
-            parts = changed_parts(before, after, before_slugs[pk], slug)
-            if parts:
-                changed.append({"slug": slug, "columns": parts})
+    slugs_then = dict(previous.entries.values_list("event_pk", "slug"))
+    by_name = {written.name: written for written in files}
+    before = Side(lambda name: stored_text(previous, name))
+    after = Side(lambda name: new_text(by_name[name]))
+    kept = [(slugs_then[pk], slug) for pk, slug in entries.items() if pk in slugs_then]
+    parts = {
+        slug: [
+            f"{name}.csv"
+            for name in TABLES
+            if before.digests[name].get(old) != after.digests[name].get(slug)
+        ]
+        for old, slug in kept
+    }
+    _name_columns(parts, kept, before, after)
     return {
         "previous": previous.version,
-        "added": [slug for pk, slug in entries.items() if pk not in before_slugs],
-        "changed": changed,
-        "withdrawn": len(before_slugs.keys() - entries.keys()),
+        "added": [slug for pk, slug in entries.items() if pk not in slugs_then],
+        "changed": [{"slug": slug, "columns": parts[slug]} for _old, slug in kept if parts[slug]],
+        "withdrawn": len(slugs_then.keys() - entries.keys()),
     }
+
+
+def _name_columns(parts, kept, before, after):
+    """Replace ``events.csv`` in ``parts`` by the names of the columns that changed."""
+    rows_changed = [(old, slug) for old, slug in kept if "events.csv" in parts[slug]]
+    if not rows_changed:
+        return
+    old_rows = before.event_rows({old for old, _slug in rows_changed})
+    new_rows = after.event_rows({slug for _old, slug in rows_changed})
+    for old, slug in rows_changed:
+        then, now = old_rows[old], new_rows[slug]
+        columns = [name for name in now if then.get(name) != now[name]]
+        parts[slug] = columns + [p for p in parts[slug] if p != "events.csv"]
 
 
 def summary_lines(changes):
