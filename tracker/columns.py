@@ -1071,6 +1071,9 @@ LEFT_OUT = {
     "RecordVersion": "The record-wide version that caches and validators follow.",
     "ImportBatch": "The record of each import, kept so that it can be reverted.",
     "PendingImport": "Uploaded files waiting between an import's preview and its confirmation.",
+    "Release": "Each release of the files themselves: its version, checksums and changes "
+    "(tracker.releases).",
+    "ReleaseEntry": "Which events each release holds, for its changes and for citations.",
 }
 
 
