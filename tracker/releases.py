@@ -343,12 +343,17 @@ def cut_release(*, by, now=None):
 
 def _plan():
     files = csv_files()
-    entries = dict(_published_entries())
-    if not entries:
-        raise ReleaseRefused(_("There is no published event to release."))
-    previous = Release.objects.newest_first().first()
-    _refuse_unchanged(previous, files)
-    return Plan(files, entries, previous, changes_since(previous, entries, files))
+    try:
+        entries = dict(_published_entries())
+        if not entries:
+            raise ReleaseRefused(_("There is no published event to release."))
+        previous = Release.objects.newest_first().first()
+        _refuse_unchanged(previous, files)
+        return Plan(files, entries, previous, changes_since(previous, entries, files))
+    except BaseException:
+        for written in files:
+            written.handle.close()
+        raise
 
 
 def _record(plan, by, now):
