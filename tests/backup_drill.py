@@ -1,8 +1,8 @@
 """The backup round trip's working parts, shared by tests/test_backup.py and the CI drill.
 
 - :func:`make_admin_history`: editors, a publisher and an administrator at work in the real
-  admin (edits, a deletion, a group made in the admin, a user in each group), so that a
-  backup has history, users and groups worth restoring;
+  admin (edits, a deletion, a group made in the admin, a user in each group, a release
+  cut), so that a backup has history, users, groups and release files worth restoring;
 - :func:`save_new_records`: a new person, source and event saved after a restore, which
   fails where id sequences were left behind the restored rows;
 - :func:`differences`: what differs between databases, compared table by table by
@@ -29,7 +29,7 @@ from django.urls import reverse
 
 from tests.admin_forms import admin_form_data
 from tests.factories import make_user
-from tracker.models import Event, Outcome, Party, Person, Process, Source
+from tracker.models import Event, Outcome, Party, Person, Process, Release, Source
 
 
 def dumpdata():
@@ -78,6 +78,10 @@ def make_admin_history(client=None):
     # The last event made: a restore must not give its id (and its history) to a new one.
     doomed = Event.objects.exclude(pk=event.pk).order_by("-pk").first()
     _post(client, reverse("admin:tracker_event_delete", args=[doomed.pk]), post="yes")
+    # A release: its files go into the backup, and the restore checks them.
+    _post(client, reverse("admin:tracker_release_cut"))
+    if not Release.objects.exists():
+        raise AssertionError("The admin cut no release")
 
 
 def _agreed_by_but_one(outcome):

@@ -50,6 +50,19 @@ class LoadedRecord:
 
 
 @pytest.fixture(autouse=True)
+def release_files(settings, tmp_path_factory):
+    """Each test writes releases into a folder of its own (``STORAGES["releases"]``):
+    test databases are rolled back, and the next test's first release has the same
+    version, whose files must not exist yet. Returns the folder."""
+    folder = tmp_path_factory.mktemp("releases")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {**settings.STORAGES["releases"], "OPTIONS": {"location": str(folder)}},
+    }
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def empty_page_cache():
     """Each test starts with an empty page cache: test databases are rolled back, so a
     record version can come back with other rows behind it in the next test."""

@@ -159,6 +159,13 @@ def make_user(username=None, *, groups=(), **overrides):
     return user
 
 
+def make_release():
+    """A release of the published record as it stands, cut by a new publisher."""
+    from tracker.releases import cut_release
+
+    return cut_release(by=make_user(groups=["Publisher"]))
+
+
 def make_full_record():
     """One of everything, linked together: an agreement and the event that carried it out."""
     ukraine = make_party(name="Ukraine", slug="ukraine", country="UA")

@@ -40,6 +40,11 @@ os.environ.update(
     TRACKER_PROXY_PROTO_HEADER="X-Forwarded-Proto",
 )
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-not-a-secret")
+# Release files of the commands and servers the tests start (tests/conftest.py gives each
+# test in this process a folder of its own).
+os.environ.setdefault(
+    "TRACKER_RELEASES_DIR", str(Path(tempfile.gettempdir()) / f"tracker-releases-{os.getuid()}")
+)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # SQLite unless the run names another database (CI's PostgreSQL run does).
 os.environ.setdefault(

@@ -17,11 +17,13 @@ from tracker.models import Event, Participation, Party
 
 pytestmark = pytest.mark.django_db
 
-# The record's models; the imports' page (read-only, for reverting) is tested in test_import*.py.
+# The record's models; the imports' page (read-only, for reverting) is tested in
+# test_import*.py, the releases' (read-only, for cutting and withdrawing) in test_releases.py.
 TRACKER_MODELS = sorted(
     model._meta.model_name
     for model in admin.site._registry
-    if model._meta.app_label == "tracker" and model._meta.model_name != "importbatch"
+    if model._meta.app_label == "tracker"
+    and model._meta.model_name not in ("importbatch", "release")
 )
 
 

@@ -5,8 +5,10 @@ into it. The round trip across databases runs ``manage.py`` in subprocesses agai
 database files and servers, as an operator would.
 """
 
+import base64
 import gc
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -14,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tracemalloc
 import uuid
 from pathlib import Path
@@ -26,6 +29,7 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.management import create_contenttypes
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import storages
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -34,7 +38,8 @@ from simple_history.models import HistoricalChanges
 
 from tests import backup_drill
 from tests.factories import make_full_record
-from tracker.backup import LEFT_OUT, Keying, tables, write_backup
+from tracker.backup import LEFT_OUT, BackupError, Keying, tables, write_backup
+from tracker.models import Release
 from tracker.roles import sync_roles
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -48,7 +53,7 @@ def read_backup(path):
     rows, current = {}, None
     for item in body:
         if isinstance(item, dict):
-            current = rows.setdefault(item["table"], [])
+            current = rows.setdefault(item.get("table") or f"file {item['file']}", [])
         else:
             current.append(item)
     return header, rows, end
@@ -124,7 +129,7 @@ def test_a_backup_holds_every_table_the_app_registry_knows(tmp_path):
 def test_the_header_names_the_migration_state_and_counts_every_table(edited_record, tmp_path):
     header, rows, _end = read_backup(write_backup(output=tmp_path).path)
 
-    assert (header["format"], header["format_version"]) == ("peace-tracker-backup", 1)
+    assert (header["format"], header["format_version"]) == ("peace-tracker-backup", 2)
     assert header["database"] == connection.vendor
     loader = MigrationLoader(connection)
     assert header["migrations"]["tracker"] == loader.graph.leaf_nodes("tracker")[0][1]
@@ -268,6 +273,95 @@ def test_a_restore_refuses_a_database_that_holds_a_record(edited_record, tmp_pat
     assert dump() == before
 
 
+# Release files ------------------------------------------------------------------------------
+
+
+def release_files_in(path):
+    """``{name: bytes}`` of the release files a backup holds."""
+    _header, parts, _end = read_backup(path)
+    return {
+        label.removeprefix("file "): b"".join(base64.b64decode(chunk) for chunk in chunks)
+        for label, chunks in parts.items()
+        if label.startswith("file ")
+    }
+
+
+def moved_releases(settings, folder):
+    """Release files in a new, empty folder from now on, as on a new server."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {**settings.STORAGES["releases"], "OPTIONS": {"location": str(folder)}},
+    }
+
+
+@pytest.mark.django_db
+def test_a_backup_holds_release_files_with_their_checksums_and_restores_them(
+    edited_record, tmp_path, release_files, settings
+):
+    release = Release.objects.get()
+    path = write_backup(output=tmp_path / "backup.jsonl.gz").path
+    header, _rows, _end = read_backup(path)
+    assert [f["name"] for f in header["files"]] == [
+        f"{release.version}/{f['name']}" for f in release.files
+    ]
+    held = release_files_in(path)
+    for entry in header["files"]:
+        original = (release_files / entry["name"]).read_bytes()
+        assert held[entry["name"]] == original
+        assert hashlib.sha256(original).hexdigest() == entry["sha256"]
+
+    empty_the_record()
+    moved_releases(settings, tmp_path / "new-server")
+    output = restore(path)
+
+    assert f"Release files: {len(release.files)}, each matching its checksum." in output
+    for entry in header["files"]:
+        restored = tmp_path / "new-server" / entry["name"]
+        assert restored.read_bytes() == (release_files / entry["name"]).read_bytes()
+
+
+def changed_release_file(lines):
+    """One byte of a release file changed in the backup, its checksum left as it was."""
+    marker = next(n for n, line in enumerate(lines) if isinstance(line, dict) and "file" in line)
+    data = bytearray(base64.b64decode(lines[marker + 1]))
+    data[-3] ^= 1
+    lines[marker + 1] = base64.b64encode(bytes(data)).decode("ascii")
+    return lines[marker]["file"]
+
+
+@pytest.mark.django_db
+def test_a_restore_refuses_a_release_file_that_does_not_match_its_checksum(
+    edited_record, tmp_path, settings
+):
+    path = write_backup(output=tmp_path / "backup.jsonl.gz").path
+    names = []
+    damaged = rewrite_backup(
+        path, tmp_path / "damaged.jsonl.gz", lambda lines: names.append(changed_release_file(lines))
+    )
+    empty_the_record()
+    before = dump()
+    moved_releases(settings, tmp_path / "new-server")
+
+    with pytest.raises(CommandError) as refused:
+        restore(damaged)
+
+    assert f"Release file {names[0]} does not match its checksum: " in str(refused.value)
+    assert dump() == before
+    assert not any(p.is_file() for p in (tmp_path / "new-server").rglob("*"))
+
+
+@pytest.mark.django_db
+def test_a_backup_refuses_a_stored_release_file_that_changed(edited_record, tmp_path):
+    release = Release.objects.get()
+    stored = Path(storages["releases"].path(f"{release.version}/links.csv"))
+    stored.chmod(0o644)
+    stored.write_bytes(stored.read_bytes() + b"tampered\r\n")
+
+    with pytest.raises(BackupError, match=f"Release file {release.version}/links.csv does not"):
+        write_backup(output=tmp_path / "backup.jsonl.gz")
+    assert list(tmp_path.iterdir()) == []
+
+
 def another_migration_state(lines):
     lines[0]["migrations"]["tracker"] = "0099_from_the_future"
 
@@ -392,17 +486,19 @@ def test_a_missing_file_is_named(tmp_path):
 
 
 class Database:
-    """A temporary database of one kind, reached by ``manage.py`` through DATABASE_URL."""
+    """A temporary database of one kind, reached by ``manage.py`` through DATABASE_URL,
+    with a releases folder of its own (a restore writes the release files into it)."""
 
     def __init__(self, url, drop=None):
         self.url = url
         self.drop = drop
+        self.releases = tempfile.mkdtemp(prefix="releases-")
 
     def start(self, *args):
         return subprocess.Popen(
             [sys.executable, "manage.py", *args],
             cwd=BASE_DIR,
-            env={**os.environ, "DATABASE_URL": self.url},
+            env={**os.environ, "DATABASE_URL": self.url, "TRACKER_RELEASES_DIR": self.releases},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

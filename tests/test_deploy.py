@@ -182,13 +182,19 @@ def test_the_documented_production_variables_pass_the_deploy_check(production_en
     assert "System check identified no issues" in result.stdout
 
 
-def test_the_deploy_check_asks_for_a_static_root_and_an_https_address(settings):
+def test_the_deploy_check_asks_for_a_static_root_an_https_address_and_a_releases_folder(
+    settings,
+):
     settings.STATIC_ROOT = None
     settings.TRACKER_BASE_URL = "http://tracker.example.org"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {**settings.STORAGES["releases"], "OPTIONS": {"location": None}},
+    }
 
     found = checks.run_checks(include_deployment_checks=True)
 
-    assert {"tracker.W001", "tracker.W002"} <= {message.id for message in found}
+    assert {"tracker.W001", "tracker.W002", "tracker.W004"} <= {message.id for message in found}
 
 
 # HTTPS, directly and behind the proxy

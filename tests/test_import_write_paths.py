@@ -366,6 +366,9 @@ COMMANDS = {
     # Puts a backup back into an empty database exactly as it was, history and versions
     # included, and refuses a database that holds a record (tests/test_backup.py).
     "restore": ("reads", None),
+    # Writes a release of the record (its own rows and files), not the record; moves the
+    # record-wide version so that pages cite it (tests/test_releases.py).
+    "release": ("reads", None),
 }
 
 

@@ -21,7 +21,14 @@ from django.utils import translation
 from tests.conftest import RECORDS, proxied_client
 from tests.crawl import crawl
 from tests.csvfiles import edit, export_all, import_texts
-from tests.factories import link, make_event, make_full_record, make_process, make_user
+from tests.factories import (
+    link,
+    make_event,
+    make_full_record,
+    make_process,
+    make_release,
+    make_user,
+)
 from tests.test_public_pages import grow
 from tests.test_strict_params import public_patterns
 from tracker.imports.undo import revert_batch
@@ -147,6 +154,7 @@ def test_every_public_page_type_sets_no_cookie_cold_or_warm(load_record, client)
     """Walks the site from the home page, the sitemap and the health check; every public
     URL pattern must be reached (the language switch, whose point is its cookie, apart)."""
     load_record("seeds")
+    make_release()
     for _visit in ("cold", "warm"):
         pages = crawl(client, ["/", "/sitemap.xml", "/export/", "/healthz"])
         for url, response in pages.items():
@@ -192,6 +200,7 @@ def test_a_cached_event_page_costs_five_queries(client, django_assert_num_querie
     record = make_full_record()
     for n in range(5):
         link(record["talks"], make_event(title=f"Linked {n}"), EventLink.Relation.FOLLOWS)
+    make_release()  # the page cites it, at no query more
     page = record["talks"].get_absolute_url()
     client.get(page)
     with django_assert_num_queries(5):

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import proxied_client
 from tests.crawl import crawl
-from tests.factories import make_full_record
+from tests.factories import make_full_record, make_release
 from tests.timeline_records import two_conflicts
 from tracker.columns import TABLES
 from tracker.csv_export import csv_lines
@@ -55,6 +55,7 @@ def site(db):
     """A record with two conflicts, and one real address of every public page."""
     make_full_record()
     two_conflicts()
+    make_release()
     examples = {}
     for url in crawl(proxied_client(), ["/", "/sitemap.xml"]):
         examples.setdefault(resolve(url.split("?")[0]).url_name, url.split("?")[0])

@@ -22,10 +22,12 @@ from tests.factories import (
     make_party,
     make_person,
     make_process,
+    make_release,
     make_source,
     make_user,
 )
 from tracker.models import Event, EventLink, Outcome
+from tracker.releases import withdraw_release
 
 pytestmark = pytest.mark.django_db
 
@@ -436,6 +438,18 @@ def test_drafts_appear_nowhere_public(client):
         for word in ("Secret", "secret-draft", "secret-review", "A secret deal"):
             assert word not in body, (url, word)
 
+    release = make_release()
+    for url in (
+        reverse("release-list"),
+        release.get_absolute_url(),
+        *(reverse("release-file", args=[release.version, f["name"]]) for f in release.files),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        for word in ("Secret", "secret-draft", "secret-review", "A secret deal"):
+            assert word not in body.decode(), (url, word)
+
     assert responses[reverse("home")].context["summary"]["events"] == 2
     make_participation(
         event=Event.objects.get(slug="secret-draft"),
@@ -489,6 +503,11 @@ def test_editor_text_is_escaped_on_pages_and_in_chart_json(client):
     bad.save()
     cite(event, bad)
 
+    withdraw_release(
+        release=make_release(),
+        reason="<script>alert('reason')</script>",
+        by=make_user(groups=["Publisher"]),
+    )
     # Every page a reader can reach, walked from the home page, the sitemap and the feed.
     pages = crawl(client, ["/", "/sitemap.xml", "/feed/", "/export/"])
     marked_up = {
@@ -573,10 +592,12 @@ def test_query_count_does_not_grow_with_the_record(client, django_assert_max_num
         }[page]
 
     small = url(*grow(2))
+    make_release()  # an event's page cites the latest release holding it
     with CaptureQueriesContext(connection) as baseline:
         assert client.get(small).status_code == 200
 
     large = url(*grow(40))
+    make_release()
     with django_assert_max_num_queries(len(baseline)):
         assert client.get(large).status_code == 200
 

@@ -5,6 +5,7 @@ the other. Runs where the suite has both (``.ci/run``'s PostgreSQL pass sets RED
 requests go through the trusted proxy, as production's do."""
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -45,7 +46,11 @@ def servers(tmp_path_factory):
     database_url = f"{admin_url}/{name}"
     try:
         events = run_step(database_url, "prepare")
-        shared = {"REDIS_URL": os.environ["REDIS_URL"]}
+        # One releases folder for both, as a mount every app server shares.
+        shared = {
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "TRACKER_RELEASES_DIR": str(folder / "releases"),
+        }
         with (
             gunicorn(database_url, folder / "one.log", **shared) as one,
             gunicorn(database_url, folder / "two.log", **shared) as two,
@@ -189,3 +194,40 @@ def test_failed_logins_counted_on_one_server_lock_on_the_other(servers):
     for base in (servers["one"], servers["two"]):
         status, page = attempt(base)
         assert (status, "Too many failed logins" in page) == (429, True), base
+
+
+def raw(session, path):
+    """The answer's status, headers and bytes, as a download keeps them."""
+    request = Request(session.base + path, headers=dict(BEHIND_THE_PROXY))
+    with session.opener.open(request, timeout=30) as response:
+        return response.status, response.headers, response.read()
+
+
+def test_a_release_cut_through_one_server_is_downloaded_byte_identical_from_the_other(servers):
+    one, two = servers["one"], servers["two"]
+    petra = Browser(one)
+    petra.log_in("petra")
+    changelist = petra.get("/admin/tracker/release/")[1]
+    cut = {"csrfmiddlewaretoken": token_of(changelist)}
+    assert petra.post("/admin/tracker/release/cut/", cut)[0] == 302
+
+    listing = Session(two).get("/data/releases/")[1]
+    version = re.search(r'href="/data/releases/([0-9.]+)/"', listing).group(1)
+    page = Session(two).get(f"/data/releases/{version}/")[1]
+    names = re.findall(rf'href="/data/releases/{re.escape(version)}/([^"/]+)"', page)
+    assert names == [
+        "events.csv",
+        "participations.csv",
+        "outcomes.csv",
+        "links.csv",
+        "datapackage.json",
+    ]
+    for name in names:
+        path = f"/data/releases/{version}/{name}"
+        status_one, headers_one, from_one = raw(Session(one), path)
+        status_two, headers_two, from_two = raw(Session(two), path)
+        assert status_one == status_two == 200
+        assert from_one == from_two, name
+        checksum = hashlib.sha256(from_two).hexdigest()
+        assert headers_one["ETag"] == headers_two["ETag"] == f'"{checksum}"'
+        assert checksum in page

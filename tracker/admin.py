@@ -20,7 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.fields import CountryField
 
-from . import admin_accounts  # noqa: F401 (registers the accounts page)
+from . import (
+    admin_accounts,  # noqa: F401 (registers the accounts page)
+    admin_releases,  # noqa: F401 (registers the releases)
+)
 from .admin_imports import ImportAdminMixin
 from .admin_writes import (
     EventRowsInline,

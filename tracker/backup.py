@@ -29,7 +29,9 @@ The file is gzip-compressed JSON Lines, written and read one row at a time:
    JSON array per row holding the ``columns`` in order (dates, times and durations in
    ISO 8601, binary data in base64); a matched table's rows end with one more item, the
    row's natural key;
-3. a last line ``{"end": <rows in all>}``.
+3. the release files the header lists under ``files`` (``tracker.backup_files``), each
+   with its checksum, verified when written and again when restored;
+4. a last line ``{"end": <rows in all>}``.
 
 The header also holds ``last_ids``: the last id each table's sequence handed out. A
 restore goes on numbering from there, not from the highest id left in the table, so that a
@@ -58,8 +60,12 @@ from django.utils import timezone
 from django.utils.duration import duration_iso_string
 from django.utils.translation import gettext as _
 
+from .backup_files import listed_files, write_files
+
 FORMAT = "peace-tracker-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Formats a restore reads: 1 had no release files (``tracker.backup_files``).
+READS = (1, 2)
 SUFFIX = ".jsonl.gz"
 #: Rows read or written at a time: memory stays the same however large the record grows.
 CHUNK = 2000
@@ -266,11 +272,13 @@ def write_backup(*, output, using=DEFAULT_DB_ALIAS, now=None):
     walked = tables(using)
     summary = BackupSummary(path=path)
     try:
-        with _private_file(path) as handle, _snapshot(using):
+        with _private_file(path) as handle, snapshot(using):
             summary.counts = {t.label: t.rows(using).count() for t in walked}
-            handle.write(line(_header(walked, summary.counts, using, now)))
+            header = _header(walked, summary.counts, using, now)
+            handle.write(line(header))
             for table in walked:
                 _write_table(handle, table, summary.counts[table.label], using)
+            write_files(handle, header["files"], line, _refuse)
             handle.write(line({"end": summary.total}))
     except DatabaseError as error:
         raise BackupError(
@@ -298,6 +306,7 @@ def _header(walked, counts, using, now):
         "database": connections[using].vendor,
         "migrations": migration_state(using),
         "last_ids": last_ids(walked, using),
+        "files": listed_files(using),
         "tables": [
             {
                 "model": t.label,
@@ -311,6 +320,10 @@ def _header(walked, counts, using, now):
     }
 
 
+def _refuse(problem):
+    raise BackupError([problem])
+
+
 def _read_rows(table, using):
     if table.keying == Keying.MATCHED:
         columns = table.columns
@@ -321,7 +334,7 @@ def _read_rows(table, using):
 
 
 @contextlib.contextmanager
-def _snapshot(using):
+def snapshot(using):
     """One transaction in which every table is read as of the same moment.
 
     PostgreSQL needs REPEATABLE READ for that (its default shows each query the rows

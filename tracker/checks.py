@@ -47,3 +47,21 @@ def page_cache_is_shared(app_configs, **kwargs):
             id="tracker.W003",
         )
     ]
+
+
+@checks.register(checks.Tags.files, deploy=True)
+def releases_have_a_folder(app_configs, **kwargs):
+    storage = settings.STORAGES.get("releases", {})
+    if not storage.get("BACKEND", "").endswith("ReleaseStorage"):
+        return []  # another Django storage: configured by its own options
+    if storage.get("OPTIONS", {}).get("location"):
+        return []
+    return [
+        checks.Warning(
+            "TRACKER_RELEASES_DIR is not set: releases cannot be cut, and release files "
+            "have nowhere to be served from.",
+            hint="Set TRACKER_RELEASES_DIR to a folder every app server shares, e.g. "
+            "/srv/tracker/releases (README, Releases).",
+            id="tracker.W004",
+        )
+    ]

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 from django_countries.fields import CountryField
 
+from . import licence
 from .cells import (
     CellError,
     format_value,
@@ -1070,6 +1071,9 @@ LEFT_OUT = {
     "RecordVersion": "The record-wide version that caches and validators follow.",
     "ImportBatch": "The record of each import, kept so that it can be reverted.",
     "PendingImport": "Uploaded files waiting between an import's preview and its confirmation.",
+    "Release": "Each release of the files themselves: its version, checksums and changes "
+    "(tracker.releases).",
+    "ReleaseEntry": "Which events each release holds, for its changes and for citations.",
 }
 
 
@@ -1216,6 +1220,6 @@ def data_package(base_url=""):
         "profile": "tabular-data-package",
         "name": "peace-negotiation-tracker",
         "title": "Peace negotiation tracker: events, participations, outcomes and links",
-        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}],
+        "licenses": licence.frictionless(),
         "resources": resources,
     }

@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 from .backup import (
     CHUNK,
     FORMAT,
-    FORMAT_VERSION,
+    READS,
     BackupError,
     Keying,
     continue_ids,
@@ -38,6 +38,7 @@ from .backup import (
     natural_key_text,
     tables,
 )
+from .backup_files import remove, restore_files
 from .models import Event
 
 
@@ -72,6 +73,7 @@ class TableResult:
 class RestoreReport:
     path: Path
     results: dict = field(default_factory=dict)
+    files: int = 0  # release files, each checked against its checksum
 
     @property
     def total(self):
@@ -101,12 +103,18 @@ def restore_backup(*, path, using=DEFAULT_DB_ALIAS):
                 table = walked[entry["model"]]
                 rows = reader.rows(entry, _decoder(table, remap))
                 report.results[table.label] = _restore_table(table, rows, remap, using)
-            reader.end(report.total)
-            _check_counts(header, walked, using)
-            _check_constraints(walked.values(), using)
-            _reset_sequences(walked, header["last_ids"], using)
-            # What events derive (sort date, search text) follows the restored rows.
-            Event.objects.using(using).refresh_derived()
+            files = restore_files(reader, header.get("files", []), using, _refuse)
+            try:
+                reader.end(report.total)
+                _check_counts(header, walked, using)
+                _check_constraints(walked.values(), using)
+                _reset_sequences(walked, header["last_ids"], using)
+                # What events derive (sort date, search text) follows the restored rows.
+                Event.objects.using(using).refresh_derived()
+            except BaseException:
+                remove(files)
+                raise
+            report.files = len(header.get("files", []))
     _clear_caches()
     return report
 
@@ -168,11 +176,11 @@ class BackupReader:
                     % {"path": self.path}
                 ]
             )
-        if header.get("format_version") == FORMAT_VERSION and not _well_formed(header):
+        if header.get("format_version") in READS and not _well_formed(header):
             raise BackupError(
                 [_("%(path)s: the backup's header is incomplete.") % {"path": self.path}]
             )
-        if header.get("format_version") != FORMAT_VERSION:
+        if header.get("format_version") not in READS:
             raise BackupError(
                 [
                     _(
@@ -182,7 +190,7 @@ class BackupReader:
                     % {
                         "path": self.path,
                         "found": header.get("format_version"),
-                        "known": FORMAT_VERSION,
+                        "known": " or ".join(str(n) for n in READS),
                     }
                 ]
             )
@@ -219,10 +227,24 @@ class BackupReader:
             raise self.damaged(_("unexpected lines after the end of the backup"))
 
 
+def _refuse(problem):
+    raise BackupError([problem])
+
+
 def _well_formed(header):
     entries = header.get("tables")
+    files = header.get("files", [])
     return (
-        isinstance(header.get("migrations"), dict)
+        isinstance(files, list)
+        and all(
+            isinstance(f, dict)
+            and f.get("storage") == "releases"
+            and isinstance(f.get("name"), str)
+            and isinstance(f.get("bytes"), int)
+            and isinstance(f.get("sha256"), str)
+            for f in files
+        )
+        and isinstance(header.get("migrations"), dict)
         and isinstance(header.get("last_ids"), dict)
         and all(isinstance(n, int) and n > 0 for n in header["last_ids"].values())
         and isinstance(entries, list)

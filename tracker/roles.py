@@ -1,7 +1,8 @@
 """The two editorial roles, as groups of permissions.
 
 Editor: adds and changes every part of the record; cannot publish or delete.
-Publisher: everything an editor does, plus publishing and deleting.
+Publisher: everything an editor does, plus publishing, deleting, and cutting and
+withdrawing releases (editors see releases in the admin).
 
 Migration 0002 created the groups; ``manage.py sync_roles`` brings them in line with
 this module again (after new models are added, say).
@@ -24,12 +25,18 @@ RECORD_MODELS = [
 ]
 
 ROLES = {
-    "Editor": [f"{a}_{m}" for m in RECORD_MODELS for a in ("add", "change", "view")],
+    "Editor": [
+        *(f"{a}_{m}" for m in RECORD_MODELS for a in ("add", "change", "view")),
+        "view_release",
+    ],
 }
 ROLES["Publisher"] = [
     *ROLES["Editor"],
     *(f"delete_{model}" for model in RECORD_MODELS),
     "publish_event",
+    # Cut a release (add) and withdraw one (change): tracker.releases.
+    "add_release",
+    "change_release",
 ]
 
 

@@ -18,6 +18,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from tracker import licence
 from tracker.proxies import meta_key, parse_networks
 
 # The installed package, and the folder above it: the checkout, in development.
@@ -204,9 +205,18 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "tracker.staticfiles.PlotlyJsFinder",
 ]
+# Releases (README, "Releases"): a folder every app server shares (a network mount, say).
+TRACKER_RELEASES_DIR = env_str("TRACKER_RELEASES_DIR") or (
+    str(BASE_DIR / "releases") if DEBUG else ""
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Release files (tracker.releases): written once, shared by every app server.
+    "releases": {
+        "BACKEND": "tracker.release_storage.ReleaseStorage",
+        "OPTIONS": {"location": TRACKER_RELEASES_DIR or None},
+    },
 }
 # Pages name static files only through {% static %}, i.e. by their hashed names: keeping
 # and compressing the unhashed copies too would double collectstatic's work (plotly.js).
@@ -395,9 +405,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Read-only JSON twin of the tracker's pages and CSV files: published events in the "
         "CSV's order, with the site's filters, and the conflicts, processes, parties and "
-        "people they involve."
+        "people they involve. The data is licensed CC BY 4.0 (credit it as "
+        f"“{licence.TRACKER_TITLE}”, with the site's address); the code is MIT."
     ),
     "VERSION": "1",
+    # The data's licence (tracker.licence); the tracker's code is MIT.
+    "LICENSE": {"name": licence.SHORT, "url": licence.URL},
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/",
     # Conflicts and processes share their statuses: one name for the one set.

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .models import Conflict, Event, Party, Person, Process
+from .models import Conflict, Event, Party, Person, Process, Release
 
 
 class EventSitemap(Sitemap):
@@ -54,6 +54,16 @@ class PageSitemap(Sitemap):
         return reverse(item)
 
 
+class ReleaseSitemap(Sitemap):
+    """The list of releases, and each release (withdrawn ones too: they stay listed)."""
+
+    def items(self):
+        return ["release-list", *Release.objects.newest_first()]
+
+    def location(self, item):
+        return reverse(item) if isinstance(item, str) else item.get_absolute_url()
+
+
 SITEMAPS = {
     "pages": PageSitemap,
     "events": EventSitemap,
@@ -61,4 +71,5 @@ SITEMAPS = {
     "processes": ProcessSitemap,
     "parties": PartySitemap,
     "people": PersonSitemap,
+    "releases": ReleaseSitemap,
 }

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from . import change_views, views
+from . import change_views, release_views, views
 from .columns import TABLES
 from .feeds import PublishedEventsFeed
 from .filters import EventFilter
@@ -29,6 +29,14 @@ urlpatterns = [
         for name in TABLES
     ),
     path("export/templates/<str:table>.csv", views.csv_template, name="csv-template"),
+    # Releases (tracker.releases): citable copies of the record, never changed.
+    path("data/releases/", release_views.release_list, name="release-list"),
+    path("data/releases/<str:version>/", release_views.release_detail, name="release-detail"),
+    path(
+        "data/releases/<str:version>/<str:name>",
+        release_views.release_file,
+        name="release-file",
+    ),
     path("feed/", public(filters=EventFilter, answers="text")(PublishedEventsFeed()), name="feed"),
     path(
         "sitemap.xml",

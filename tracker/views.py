@@ -25,7 +25,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from . import charts
+from . import charts, licence
 from .changes import corrections
 from .columns import TABLES, data_package
 from .csv_export import csv_lines, file_name, template_text
@@ -47,9 +47,11 @@ from .models import (
     Person,
     Process,
     RecordVersion,
+    Release,
     SlugHistory,
 )
 from .public import public
+from .releases import event_citation
 
 logger = logging.getLogger(__name__)
 
@@ -181,14 +183,20 @@ def event_page_versions(request, slug):
     """What an event's page shows, as versions: the record-wide shared number and the
     events it shows (``EventQuerySet.page_versions``); saving another event leaves it
     cached."""
-    return RecordVersion.current_shared(), Event.objects.published().page_versions(slug)
+    return (
+        RecordVersion.current_shared(),
+        Event.objects.published().page_versions(slug),
+        timezone.localdate().isoformat(),  # the citation's "accessed" date
+    )
 
 
 @public(versions=event_page_versions)
 @follows_moves
 def event_detail(request, slug):
     preview = request.user.is_staff
-    event = found_or_moved(visible_events(request).for_detail(include_drafts=preview), slug)
+    event = found_or_moved(
+        visible_events(request).for_detail(include_drafts=preview).with_latest_release(), slug
+    )
     neighbours = visible_events(request).filter(process=event.process).exclude(pk=event.pk)
     context = {
         "event": event,
@@ -196,6 +204,7 @@ def event_detail(request, slug):
         "previous": neighbours.before(event).reverse().first(),
         "next": neighbours.after(event).first(),
         "corrections": corrections(event) if event.is_published else [],
+        "citation": event_citation(event, request.build_absolute_uri(event.get_absolute_url())),
     }
     return render(request, "tracker/event_detail.html", context)
 
@@ -403,7 +412,13 @@ def export_index(request):
     return render(
         request,
         "tracker/export.html",
-        {"tables": TABLES.values(), "filter": filterset},
+        {
+            "tables": TABLES.values(),
+            "filter": filterset,
+            "attribution": licence.attribution_text(),
+            "licence_url": licence.URL,
+            "latest_release": Release.objects.current().newest_first().first(),
+        },
         status=200 if filterset.is_valid() else 400,
     )
 

@@ -19,7 +19,7 @@ from django.urls.exceptions import Resolver404
 
 from tests.browser import csp
 from tests.conftest import proxied_client
-from tests.factories import make_full_record
+from tests.factories import make_full_record, make_release
 from tests.timeline_records import two_conflicts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -118,6 +118,7 @@ def test_every_public_page_passes_axe_and_loads_nothing_from_elsewhere(
         check(page, live_server, url, axe, problems)
     make_full_record()
     two_conflicts()
+    make_release()
     pages = public_pages()
     assert {"home", "event-list", "event-detail", "process-detail"} <= {
         url_name(url) for url in pages

@@ -22,6 +22,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 
+from .. import licence
 from ..filters import (
     EventFilter,
     PartyIndexFilter,
@@ -85,6 +86,7 @@ class ReadView(GenericAPIView):
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
             response = self.answer(request, *args, **kwargs)
+        response["Link"] = licence.link_header()  # the data's licence, on every answer
         if response.status_code in (200, 304):
             response["ETag"] = etag
             if last_modified is not None:

@@ -9,6 +9,7 @@ from .imports import ImportBatch, PendingImport
 from .outcomes import Implementation, Outcome
 from .participations import Participation
 from .processes import Process
+from .releases import Release, ReleaseEntry
 from .sources import Source
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "Person",
     "Process",
     "RecordVersion",
+    "Release",
+    "ReleaseEntry",
     "SlugHistory",
     "Source",
 ]

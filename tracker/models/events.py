@@ -35,6 +35,13 @@ class EventQuerySet(RecordQuerySet):
     def chronological(self):
         return self.order_by(*CHRONOLOGICAL)
 
+    def with_latest_release(self):
+        """Annotate ``latest_release``: the version of the latest release (not withdrawn)
+        holding each event, or None; a subquery, so no query more."""
+        from .releases import ReleaseEntry
+
+        return self.annotate(latest_release=ReleaseEntry.latest_version_holding(OuterRef("pk")))
+
     def before(self, event):
         """The events that come before ``event`` in :meth:`chronological` order, in it."""
         return self.chronological().filter(self._earlier_than(event))

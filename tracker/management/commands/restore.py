@@ -30,6 +30,11 @@ class Command(BaseCommand):
         if verbosity > 0:
             for line in report.lines():
                 self.stdout.write(line)
+            if report.files:
+                self.stdout.write(
+                    _("Release files: %(count)d, each matching its checksum.")
+                    % {"count": report.files}
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 _("Restored %(rows)d rows in %(tables)d tables from %(path)s.")
