@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 
 from tests.conftest import proxied_client
 from tests.crawl import crawl
-from tests.factories import make_event, make_outcome, make_process, make_user
+from tests.factories import make_event, make_outcome, make_process, make_release, make_user
 from tests.test_admin import admin_url, post_event_change
 from tracker.changes import compared_fields
 from tracker.columns import EVENTS
@@ -157,11 +157,13 @@ def test_a_withdrawn_event_is_named_nowhere_public(publisher, admin_form_data, r
     act(publisher, "unpublish", withdrawn)
     response = publisher.post(admin_url("event", "delete", deleted.pk), {"post": "yes"})
     assert response.status_code == 302
+    make_release()  # a release cut afterwards holds neither, in its pages or its files
 
     secrets = ["Hidden talks", "hidden-talks", "hidden-again", "Hidden exchange", "Erased"]
     secrets += ["erased-summit"]
     starts = ["/", "/sitemap.xml", "/changes/", "/changes/feed/", "/feed/", "/export/"]
     starts += ["/calendar.ics", "/embed/timeline/", "/events/", kept.get_absolute_url()]
+    starts += ["/data/releases/"]
     pages = crawl(reader, starts)
     api = ["/api/events/", "/api/processes/", "/api/conflicts/", "/api/parties/", "/api/people/"]
     for url in api:
@@ -169,9 +171,9 @@ def test_a_withdrawn_event_is_named_nowhere_public(publisher, admin_form_data, r
     for url in ("/events/hidden-talks/", "/events/hidden-again/", "/events/erased-summit/"):
         assert reader.get(url).status_code == 404
         assert reader.get("/api" + url).status_code == 404
-    assert {"changes", "changes-feed", "calendar", "embed-timeline", "event-detail"} <= {
-        response.resolver_match.url_name for response in pages.values()
-    }
+    crawled = {"changes", "changes-feed", "calendar", "embed-timeline", "event-detail"}
+    crawled |= {"release-list", "release-detail", "release-file"}
+    assert crawled <= {response.resolver_match.url_name for response in pages.values()}
     for url, response in pages.items():
         body = getattr(response, "content_bytes", None) or response.content
         for secret in secrets:
