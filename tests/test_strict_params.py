@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -44,6 +45,28 @@ def test_the_filterset_fields_are_read_from_the_filterset():
     assert {"q", "date_after", "date_before", "process", "kind", "country"} <= set(
         filter_parameters(EventFilter)
     )
+
+
+@pytest.mark.django_db
+def test_a_query_without_filters_is_what_the_filterset_would_answer():
+    """Pages skip the FilterSet when no filter is given (tracker.public.canonical_query):
+    for every page that declares filters, an empty FilterSet is valid and writes back
+    nothing, so the shortcut answers as the FilterSet would."""
+    declared = {p.callback.public for _route, p in public_patterns()}
+    with_filters = {parameters for parameters in declared if parameters.filters}
+    assert with_filters
+    for parameters in with_filters:
+        form = parameters.filters(QueryDict()).form
+        assert form.is_valid(), (parameters, form.errors)
+        extras = QueryDict("utm_source=x&" + "&".join(f"{e}=1" for e in parameters.extras))
+        assert not parameters.filters_given(extras)
+        assert parameters.canonical(extras, form.cleaned_data) == parameters.canonical(extras)
+
+
+def test_a_query_with_a_filter_still_goes_through_the_filterset(client, summit):
+    """A filter's value, even one the shortcut would pass, is read by the FilterSet."""
+    assert client.get("/events/?kind=no-such-kind").status_code == 400
+    assert client.get("/events/?kind=+summit+").status_code == 200
 
 
 @pytest.fixture

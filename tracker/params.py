@@ -111,6 +111,17 @@ class Parameters:
                 )
         return found
 
+    def filters_given(self, query):
+        """Whether ``query`` gives any filter a value (extras and tracking parameters
+        are not filters)."""
+        extras = set(self.extras)
+        return any(
+            name in self.taken
+            and name not in extras
+            and any(v.strip() for v in query.getlist(name))
+            for name in query
+        )
+
     def unknown_message(self):
         if not self.taken:
             return _("unknown parameter: this page takes none.")
