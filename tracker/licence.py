@@ -21,11 +21,9 @@ def attribution(base_url=None):
 
 
 def attribution_text():
-    """What a reader is told on the site's pages (translated around the fixed line)."""
-    return _("The data is licensed %(licence)s: credit it as “%(line)s”.") % {
-        "licence": SHORT,
-        "line": attribution(),
-    }
+    """How a reader is asked to credit the data on the site's pages, after the sentence
+    that names the licence (translated around the fixed line)."""
+    return _("Credit it as “%(line)s”.") % {"line": attribution()}
 
 
 def frictionless():
