@@ -12,11 +12,10 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.utils.translation import gettext as _
-
 from ..cells import CellError, one_line_ends
 from ..columns import TABLES
 from .problems import Problem
+from .problems import translated as _
 
 PROGRESS_EVERY = 1000
 

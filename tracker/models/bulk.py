@@ -180,6 +180,32 @@ def _computes_on_save(field):
     return type(field).pre_save is not models.Field.pre_save
 
 
+def _plain(field):
+    """Whether a field's value goes to the database as the instance holds it (text,
+    integers, ids: what ``get_db_prep_save`` gives back unchanged)."""
+    target = field.target_field if field.is_relation else field
+    return type(target) in _AS_THEY_ARE and not _computes_on_save(field)
+
+
+def _take_related_ids(objs, fields):
+    """A foreign key set to a record that had no id yet takes its id now, as a save
+    does (``Model._prepare_related_fields_for_save``, for the fields of one model)."""
+    keys = [f for f in fields if f.many_to_one]
+    for obj in objs:
+        for field in keys:
+            if getattr(obj, field.attname) is not None:
+                continue
+            related = field.get_cached_value(obj, None)
+            if related is None:
+                continue
+            if related.pk is None:
+                raise ValueError(
+                    f"insert_rows() prohibited to prevent data loss due to unsaved "
+                    f"related object '{field.name}'."
+                )
+            setattr(obj, field.attname, related.pk)
+
+
 def insert_rows(model, objs, *, using=None):
     """Insert ``objs`` (unsaved instances of ``model``) as ``bulk_create`` does, without
     building its statements row by row: one short statement per row, sent at once.
@@ -193,30 +219,31 @@ def insert_rows(model, objs, *, using=None):
         return objs
     connection = connections[using or router.db_for_write(model)]
     meta = model._meta
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="insert_rows")
+    _take_related_ids(objs, meta.concrete_fields)
     given = [obj.pk for obj in objs if obj.pk is not None]
     top = model._base_manager.db_manager(connection.alias).aggregate(top=Max("pk"))["top"]
     next_id = max([top or 0, *given]) + 1
     for obj in objs:
         if obj.pk is None:
             obj.pk, next_id = next_id, next_id + 1
-    fields = meta.concrete_fields
+    plain = [f for f in meta.concrete_fields if _plain(f)]
+    other = [f for f in meta.concrete_fields if not _plain(f)]
+    take = attrgetter(*(f.attname for f in plain))
     steps = [
-        (f.attname, f.pre_save if _computes_on_save(f) else None, _preparer(f, connection))
-        for f in fields
+        (f.attname, f.pre_save if _computes_on_save(f) else None, f.get_db_prep_save) for f in other
     ]
     params = []
     for obj in objs:
-        row = []
+        row = list(take(obj)) if len(plain) > 1 else [take(obj)]
         for attname, pre_save, prepare in steps:
             value = pre_save(obj, True) if pre_save else getattr(obj, attname)
             row.append(prepare(value, connection))
         params.append(row)
     quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in [*plain, *other])
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(meta.concrete_fields))})"
     )
     with connection.cursor() as cursor:
         for chunk in _in_chunks(params, 5 * BATCH_SIZE):
