@@ -16,6 +16,7 @@ field of every model and fails otherwise (:func:`unmapped_fields`).
 """
 
 import functools
+import operator
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -492,6 +493,18 @@ OUTCOMES_IN_BRIEF = Part(
 # Columns and tables ------------------------------------------------------------------------
 
 
+def _code(country):
+    return country.code if country else ""
+
+
+def _slug(record):
+    return record.slug if record else ""
+
+
+def _text(value):
+    return "" if value is None else value
+
+
 class Column:
     """One CSV column: the model field it stands for, or the codec that reads and writes it."""
 
@@ -561,16 +574,31 @@ class Column:
         """The Python value export writes for ``obj`` (and import compares with)."""
         if self.codec:
             return self.codec.get(obj, context)
-        current = obj
-        for name in self.path:
-            current = getattr(current, name) if current is not None else None
-        if isinstance(self.target, CountryField):
-            return current.code if current else ""
-        if self.target.is_relation:  # a record named by its slug
-            return current.slug if current else ""
-        if current is None and self.type == "string":
-            return ""
-        return current
+        return self._read(obj)
+
+    @functools.cached_property
+    def _read(self):
+        """:meth:`value` of a field column, as a function of the row (asked for every
+        column of every stored row an import compares)."""
+        path, target, kind = self.path, self.target, self.type
+
+        if len(path) == 1:
+            read = operator.attrgetter(path[0])
+        else:
+
+            def read(obj):
+                current = obj
+                for name in path:
+                    current = getattr(current, name) if current is not None else None
+                return current
+
+        if isinstance(target, CountryField):
+            return lambda obj: _code(read(obj))
+        if target.is_relation:  # a record named by its slug
+            return lambda obj: _slug(read(obj))
+        if kind == "string":
+            return lambda obj: _text(read(obj))
+        return read
 
     def to_text(self, value):
         return self.codec.to_text(value) if self.codec else format_value(self.type, value)
