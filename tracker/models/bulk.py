@@ -208,7 +208,8 @@ def _take_related_ids(objs, fields):
 
 def insert_rows(model, objs, *, using=None):
     """Insert ``objs`` (unsaved instances of ``model``) as ``bulk_create`` does, without
-    building its statements row by row: one short statement per row, sent at once.
+    building its statements field by field: on SQLite one short statement prepared once
+    for every row, elsewhere a statement per thousand rows.
 
     Rows without an id get the next ones after the highest stored or given (the caller
     holds the write lock, :meth:`RecordVersion.queue_write`); the database's id sequence
@@ -241,13 +242,17 @@ def insert_rows(model, objs, *, using=None):
         params.append(row)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in [*plain, *other])
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-        f"VALUES ({', '.join(['%s'] * len(meta.concrete_fields))})"
-    )
+    insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+    row = f"({', '.join(['%s'] * len(meta.concrete_fields))})"
     with connection.cursor() as cursor:
-        for chunk in _in_chunks(params, 5 * BATCH_SIZE):
-            cursor.executemany(sql, chunk)
+        if connection.vendor == "sqlite":  # one statement, prepared once, for every row
+            for chunk in _in_chunks(params, 5 * BATCH_SIZE):
+                cursor.executemany(insert + row, chunk)
+        else:  # a server parses each statement: many rows to one
+            size = min(2 * BATCH_SIZE, 65535 // len(meta.concrete_fields))
+            for chunk in _in_chunks(params, size):
+                values = [value for row_values in chunk for value in row_values]
+                cursor.execute(insert + ", ".join([row] * len(chunk)), values)
         for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
             cursor.execute(statement)
     for obj in objs:
