@@ -10,7 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.csvfiles import export_all, import_texts, record_tables, rows
-from tests.factories import make_conflict, make_full_record
+from tests.factories import (
+    make_conflict,
+    make_event,
+    make_full_record,
+    make_outcome,
+    make_participation,
+)
 from tracker.columns import TABLES
 from tracker.imports import ImportRefused
 from tracker.imports.undo import revert_batch
@@ -327,6 +333,24 @@ def test_import_queries_do_not_grow_with_the_rows(django_assert_max_num_queries)
         assert import_texts(unchanged, dry_run=True).plan.is_empty
     with django_assert_max_num_queries(len(dry)):
         import_texts(synthetic(5), dry_run=True)
+
+
+def test_rows_saved_one_by_one_after_an_import_take_the_next_ids():
+    """The import gives the rows it creates their ids itself and moves the databases' id
+    sequences past them: a row saved one by one afterwards (in the admin, say) takes the
+    next id instead of colliding with an imported one."""
+    import_texts(synthetic(5))
+    event, person = Event.objects.first(), Person.objects.first()
+    tops = {model: model.objects.order_by("-pk")[0].pk for model in (Event, Participation, Outcome)}
+    saved = {
+        Event: make_event(process=event.process),
+        Participation: make_participation(event=event, person=person, role="observer"),
+        Outcome: make_outcome(event=event, position=9),
+    }
+    assert {model: obj.pk for model, obj in saved.items()} == {
+        model: top + 1 for model, top in tops.items()
+    }
+    assert Event.history.filter(history_type="+").count() == Event.objects.count()
 
 
 def changed_everywhere(texts):

@@ -193,6 +193,26 @@ PARSERS = {
 }
 
 
+def parser(kind):
+    """``parse_value`` for one kind, as a function of the text: what an import calls for
+    every cell of a column, with the choice of parser made once."""
+    if kind == "string":
+        return _text_value
+    parse = PARSERS[kind]
+
+    def value(text):
+        text = text.strip()
+        return None if text == "" else parse(text)
+
+    return value
+
+
+def _text_value(text):
+    if "\0" in text or text[:1] == "'":
+        return check_text(restore(text))
+    return text
+
+
 # Lists in a cell -------------------------------------------------------------------
 
 

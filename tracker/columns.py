@@ -16,6 +16,7 @@ field of every model and fails otherwise (:func:`unmapped_fields`).
 """
 
 import functools
+import operator
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -37,6 +38,7 @@ from .cells import (
     parse_party_lines,
     parse_source_lines,
     parse_value,
+    parser,
     party_lines,
     source_line,
     split,
@@ -87,6 +89,13 @@ def field_rules(field, value):
         except ValidationError as error:
             messages += error.messages
     return list(dict.fromkeys(messages))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _passes(field, value):
+    """Whether the field rules accept ``value``: asked for every cell of an import, where
+    the same kinds, roles and slugs come back row after row."""
+    return not field_rules(field, value)
 
 
 @functools.cache
@@ -485,6 +494,18 @@ OUTCOMES_IN_BRIEF = Part(
 # Columns and tables ------------------------------------------------------------------------
 
 
+def _code(country):
+    return country.code if country else ""
+
+
+def _slug(record):
+    return record.slug if record else ""
+
+
+def _text(value):
+    return "" if value is None else value
+
+
 class Column:
     """One CSV column: the model field it stands for, or the codec that reads and writes it."""
 
@@ -554,16 +575,31 @@ class Column:
         """The Python value export writes for ``obj`` (and import compares with)."""
         if self.codec:
             return self.codec.get(obj, context)
-        current = obj
-        for name in self.path:
-            current = getattr(current, name) if current is not None else None
-        if isinstance(self.target, CountryField):
-            return current.code if current else ""
-        if self.target.is_relation:  # a record named by its slug
-            return current.slug if current else ""
-        if current is None and self.type == "string":
-            return ""
-        return current
+        return self._read(obj)
+
+    @functools.cached_property
+    def _read(self):
+        """:meth:`value` of a field column, as a function of the row (asked for every
+        column of every stored row an import compares)."""
+        path, target, kind = self.path, self.target, self.type
+
+        if len(path) == 1:
+            read = operator.attrgetter(path[0])
+        else:
+
+            def read(obj):
+                current = obj
+                for name in path:
+                    current = getattr(current, name) if current is not None else None
+                return current
+
+        if isinstance(target, CountryField):
+            return lambda obj: _code(read(obj))
+        if target.is_relation:  # a record named by its slug
+            return lambda obj: _slug(read(obj))
+        if kind == "string":
+            return lambda obj: _text(read(obj))
+        return read
 
     def to_text(self, value):
         return self.codec.to_text(value) if self.codec else format_value(self.type, value)
@@ -606,7 +642,12 @@ class Column:
         return cell
 
     def parse(self, text):
-        return self.codec.parse(text) if self.codec else parse_value(self.type, text)
+        return self.parser(text)
+
+    @functools.cached_property
+    def parser(self):
+        """:meth:`parse` as a function of the text, for every cell of a column."""
+        return self.codec.parse if self.codec else parser(self.type)
 
     def check(self, value):
         """Messages for a value the field rules refuse (empty when it is fine)."""
@@ -614,6 +655,11 @@ class Column:
             return [_("is required")] if self.required else []
         if self.codec:
             return self.codec.check(value)
+        try:
+            if _passes(self.target, value):
+                return []
+        except TypeError:  # a value that cannot be a key: asked in full
+            pass
         return field_rules(self.target, value)
 
     def same(self, given, expected):

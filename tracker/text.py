@@ -32,6 +32,7 @@ def name_key(text):
     return " ".join("".join(kept).casefold().split())
 
 
+@functools.lru_cache(maxsize=1 << 16)  # names repeat across thousands of events
 def search_key(text):
     """``text`` as search compares it: case-folded, accents removed (NFKD, combining marks
     dropped), words single-spaced; punctuation is kept.

@@ -11,12 +11,11 @@ them out); with the seed files, whose events are complete, they are.
 
 from collections import defaultdict
 
-from django.utils.translation import gettext as _
-
 from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, CarriedOut, PartyList
 from ..models import Citation, EventLink, Implementation, Outcome, Participation, Party
 from .plan import CHANGED, CREATED, DELETED, Change
 from .planning import apply_columns, check_values, refuse_broken_rules
+from .problems import translated as _
 from .references import SourceIndex
 from .rules import duplicates, implementation_problems
 from .stored import stored_rows
@@ -54,16 +53,18 @@ def _deletable(context, target):
 
 
 def _written(context, obj, row, changes, label, **details):
-    """Plan one row of an event's part. The models' rules are checked on rows that would
-    be written: a row left as it is stored meets them (the database holds it to them)."""
+    """Plan one row of an event's part (``label``: a function of the row giving its name,
+    asked only for rows that are written). The models' rules are checked on rows that
+    would be written: a row left as it is stored meets them (the database holds it to
+    them)."""
     if obj.pk is not None and not changes:
         context.plan.keep(type(obj))
         return False
     refuse_broken_rules(context, row, obj)
     if obj.pk is None:
-        context.plan.add(CREATED, obj, label, where=row.place, **details)
+        context.plan.add(CREATED, obj, label(obj), where=row.place, **details)
     elif changes:
-        context.plan.add(CHANGED, obj, label, changes=changes, **details)
+        context.plan.add(CHANGED, obj, label(obj), changes=changes, **details)
     return True
 
 
@@ -103,7 +104,7 @@ def plan_citations(context):
                 event=event, source=context.sources.get(key)
             )
             changes = _citation_changes(citation, ordinal.get(id(citation)), n, source["supports"])
-            if _written(context, citation, row, changes, _cited(citation)):
+            if _written(context, citation, row, changes, _cited):
                 context.plan.touch(event)
         for citation in by_key.values():
             context.plan.add(DELETED, citation, _cited(citation))
@@ -167,7 +168,7 @@ def plan_participations(context):
             changes = apply_columns(
                 context, row, participation, PARTICIPATIONS, ordinal=ordinal.get(id(participation))
             )
-            if _written(context, participation, row, changes, participation_label(participation)):
+            if _written(context, participation, row, changes, participation_label):
                 context.plan.touch(event)
                 written = True
             final.append((participation, row))
@@ -202,7 +203,7 @@ def plan_outcomes(context):
             outcome = stored[position - 1] if position <= len(stored) else Outcome(event=event)
             changes = apply_columns(context, row, outcome, OUTCOMES, ordinal=position)
             many = _plan_parties(context, row, outcome, changes)
-            if _written(context, outcome, row, changes, outcome_label(outcome), many_to_many=many):
+            if _written(context, outcome, row, changes, outcome_label, many_to_many=many):
                 context.plan.touch(event)
             _plan_carried_out(context, row, outcome)
             final.append(outcome)
@@ -316,7 +317,7 @@ def plan_links(context):
                 from_event=event, relation=row.values["relation"], to_event=target
             )
             changes = apply_columns(context, row, link, LINKS)
-            if _written(context, link, row, changes, link_label(link)):
+            if _written(context, link, row, changes, link_label):
                 context.plan.touch(event, target)
                 written = True
             final.append((link, row))

@@ -192,9 +192,10 @@ class Plan:
             parts = ", ".join(f"{row[a]} {label}" for a, label in ACTIONS.items() if a in row)
             yield f"{table}: {parts}"
 
-    def describe(self, step):
-        """A step by name: “renamed Iván Márquez → Ivan Marquez”, “changed … : status …”."""
-        verbs = ACTIONS
+    def describe(self, step, verbs=None):
+        """A step by name: “renamed Iván Márquez → Ivan Marquez”, “changed … : status …”.
+        ``verbs``: :data:`ACTIONS` translated (once, for a whole plan)."""
+        verbs = verbs or ACTIONS
         name_field = NAME_FIELDS.get(step.model)
         renamed = [c for c in step.changes if c.field == name_field]
         if step.action == CHANGED and renamed:
@@ -219,6 +220,7 @@ class Plan:
     def by_table(self, limit=None):
         """``[(table, counts, [described steps], steps left out)]`` for display."""
         counts = self.counts()
+        verbs = {action: str(verb) for action, verb in ACTIONS.items()}
         listed = []
         for model in MODELS:
             name = table_name(model)
@@ -226,7 +228,7 @@ class Plan:
                 continue
             steps = self.steps[model]
             shown = steps if limit is None else steps[:limit]
-            described = [self.describe(s) for s in shown]
+            described = [self.describe(s, verbs) for s in shown]
             described += [
                 _("skipped %(label)s: %(reason)s") % {"label": label, "reason": reason}
                 for label, reason in self.skipped[model]

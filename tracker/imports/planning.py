@@ -108,38 +108,47 @@ def _own_columns(columns):
 def collect_references(context):
     for table, rows in context.tables.items():
         rows = rows or []
-        groups = {
-            name: group
-            for name, group in relations(table).items()
+        groups = [
+            _Reference(group)
+            for group in relations(table).values()
             if group["slug"].referenced_model in REFERENCED
-        }
+        ]
+        lists = [c for c in table.columns if isinstance(c.codec, PartyList | Sources)]
         for row in rows:
             if not row.ok:
                 if table is EVENTS and "slug" in row.values:
                     context.broken.add(row.values["slug"])
                 continue
-            for group in groups.values():
-                _claim(context, row, group)
-            for column in table.columns:
-                if isinstance(column.codec, PartyList) and row.has(column.name):
+            for group in groups:
+                group.claim(context, row)
+            for column in lists:
+                if not row.has(column.name):
+                    continue
+                if isinstance(column.codec, PartyList):
                     for slug, name in row.values[column.name]:
                         context.refs.claim(Party, slug, {"name": name}, row, {"name": column.name})
-                elif isinstance(column.codec, Sources) and row.has(column.name):
+                else:
                     row.values["_sources"] = [
                         context.sources.cite(source, row, column.name)
                         for source in row.values[column.name]
                     ]
 
 
-def _claim(context, row, group):
-    key = group["slug"]
-    if not row.has(key.name) or not row.values[key.name]:
-        return
-    attrs = {
-        name: row.values[c.name] for name, c in group.items() if name != "slug" and row.has(c.name)
-    }
-    columns = {name: c.name for name, c in group.items()}
-    context.refs.claim(key.referenced_model, row.values[key.name], attrs, row, columns)
+class _Reference:
+    """The columns that name one referenced record (``process``, ``process_title``…)."""
+
+    def __init__(self, group):
+        self.key = group["slug"]
+        self.model = self.key.referenced_model
+        self.attrs = [(name, c.name) for name, c in group.items() if name != "slug"]
+        self.columns = {name: c.name for name, c in group.items()}
+
+    def claim(self, context, row):
+        slug = row.values.get(self.key.name) if row.has(self.key.name) else None
+        if not slug:
+            return
+        attrs = {name: row.values[column] for name, column in self.attrs if row.has(column)}
+        context.refs.claim(self.model, slug, attrs, row, self.columns)
 
 
 def load_events(context):

@@ -12,11 +12,10 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.utils.translation import gettext as _
-
 from ..cells import CellError, one_line_ends
 from ..columns import TABLES
 from .problems import Problem
+from .problems import translated as _
 
 PROGRESS_EVERY = 1000
 
@@ -124,12 +123,13 @@ def _header_problems(name, table, header):
 
 
 def _parse_row(name, table, columns, cells, line, present):
+    """``columns``: ``(name, parser)`` for each cell."""
     values, problems = {}, []
-    for column, text in zip(columns, cells, strict=True):
+    for (column, parse), text in zip(columns, cells, strict=True):
         try:
-            values[column.name] = column.parse(text)
+            values[column] = parse(text)
         except CellError as error:
-            problems.append(Problem(name, line, column.name, str(error)))
+            problems.append(Problem(name, line, column, str(error)))
     return Row(table, name, line, values, ok=not problems, columns=present), problems
 
 
@@ -167,7 +167,7 @@ def read_table(name, source, *, table=None, progress=None):
     if problems:
         return table, [], problems
     rows, line = [], 2
-    columns = [table.column(column) for column in header]
+    columns = [(c.name, c.parser) for c in (table.column(column) for column in header)]
     present = frozenset(header)
     while True:
         try:

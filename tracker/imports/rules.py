@@ -9,6 +9,7 @@ re-expressed on the rows in memory (:func:`implementation_problems`).
 """
 
 import datetime
+import operator
 
 from django.core.exceptions import ValidationError
 from django.db.models import CheckConstraint, F, Q, UniqueConstraint
@@ -48,48 +49,74 @@ def _date_part(part):
 TRANSFORMS = {part: _date_part(part) for part in ("day", "month", "year")}
 
 
+_OPERATORS = {
+    "exact": operator.eq,
+    "gte": operator.ge,
+    "gt": operator.gt,
+    "lte": operator.le,
+    "lt": operator.lt,
+    "in": lambda value, expected: value in expected,
+}
+
+
 def _compare(lookup, value, expected):
     """Three-valued, as SQL is: None when either side is NULL."""
     if lookup == "isnull":
         return (value is None) == expected
     if value is None or expected is None:
         return None
-    comparisons = {
-        "exact": lambda: value == expected,
-        "gte": lambda: value >= expected,
-        "gt": lambda: value > expected,
-        "lte": lambda: value <= expected,
-        "lt": lambda: value < expected,
-        "in": lambda: value in expected,
-    }
-    if lookup not in comparisons:
-        raise NotImplementedError(f"the import cannot check the lookup {lookup!r}")
-    return comparisons[lookup]()
+    return _OPERATORS[lookup](value, expected)
 
 
 def holds(condition, obj):
     """Whether ``obj`` meets a ``Q`` condition: True, False, or None (unknown, as NULL)."""
-    results = []
-    for child in condition.children:
-        if isinstance(child, Q):
-            results.append(holds(child, obj))
-            continue
-        key, expected = child
-        name, *transforms = key.split("__")
-        lookup = transforms.pop() if transforms and transforms[-1] not in TRANSFORMS else "exact"
-        if isinstance(expected, F):
-            expected = _value(obj, expected.name)
+    return _compiled(condition)(obj)
+
+
+_COMPILED = {}  # id(condition) -> (condition, its test): conditions are the models' own
+
+
+def _compiled(condition):
+    """``condition`` as a function of a row, worked out once: the import asks it of
+    every row it writes."""
+    found = _COMPILED.get(id(condition))
+    if found is None or found[0] is not condition:
+        found = _COMPILED[id(condition)] = (condition, _compile(condition))
+    return found[1]
+
+
+def _compile(condition):
+    tests = [_compile(c) if isinstance(c, Q) else _compile_lookup(*c) for c in condition.children]
+    every, negated = condition.connector == Q.AND, condition.negated
+
+    def test(obj):
+        results = [part(obj) for part in tests]
+        if every:
+            result = False if False in results else (None if None in results else True)
+        else:
+            result = True if True in results else (None if None in results else False)
+        if negated and result is not None:
+            result = not result
+        return result
+
+    return test
+
+
+def _compile_lookup(key, expected):
+    name, *transforms = key.split("__")
+    lookup = transforms.pop() if transforms and transforms[-1] not in TRANSFORMS else "exact"
+    if lookup != "isnull" and lookup not in _OPERATORS:
+        raise NotImplementedError(f"the import cannot check the lookup {lookup!r}")
+    steps = [TRANSFORMS[transform] for transform in transforms]
+    other = expected.name if isinstance(expected, F) else None
+
+    def test(obj):
         value = _value(obj, name)
-        for transform in transforms:
-            value = TRANSFORMS[transform](value)
-        results.append(_compare(lookup, value, expected))
-    if condition.connector == Q.AND:
-        result = False if False in results else (None if None in results else True)
-    else:
-        result = True if True in results else (None if None in results else False)
-    if condition.negated and result is not None:
-        result = not result
-    return result
+        for step in steps:
+            value = step(value)
+        return _compare(lookup, value, _value(obj, other) if other else expected)
+
+    return test
 
 
 def instance_problems(obj):

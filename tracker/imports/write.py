@@ -10,9 +10,7 @@ changed, and the whole of what was deleted.
 
 import json
 
-from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
 
 from ..models import Event
 from ..models.base import Record
@@ -107,7 +105,6 @@ def _write_model(model, steps, *, by, reason, undo):
 def write_plan(plan, *, by, reason):
     """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
     undo = Undo()
-    numbered = any(s.action == CREATED and s.obj.pk for s in plan.steps[Event])
     deleted = [s.obj for model in reversed(MODELS) for s in plan.steps_of(model, DELETED)]
     for obj in deleted:
         undo.deleted(obj)
@@ -118,10 +115,6 @@ def write_plan(plan, *, by, reason):
     for chunk in in_chunks([e.pk for e in touched]):
         Event.objects.filter(pk__in=chunk).record_change(by=by, reason=reason)
     undo.data["events"] = sorted({e.pk for e in touched})
-    if numbered:
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Event]):
-                cursor.execute(sql)
     records = {}
     for model in MODELS:
         if issubclass(model, Record):

@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 from ..text import search_key
 from . import periods
 from .base import Record, RecordQuerySet
-from .bulk import update_rows
+from .bulk import update_values
 from .validators import validate_shown_date
 
 #: The order of events everywhere: by the day they sort on (their own day, or where the
@@ -72,31 +72,32 @@ class EventQuerySet(RecordQuerySet):
     def refresh_derived(self):
         """Recompute what these events derive from their fields and their participants
         (the sort date and the search text) and store it where it changed. Called by
-        ``Event.after_change``, so by every write path; returns how many were changed."""
+        ``Event.after_change``, so by every write path; returns how many were changed.
+
+        Read as plain rows, a query for the events and one per 500 of them for their
+        participants' names, then one short update per changed event, sent at once."""
         from .participations import Participation
 
         manager = self.model._base_manager.db_manager(self.db)
-        rows = list(
-            manager.filter(pk__in=self.values("pk")).only(
-                *Event.DERIVED_FROM, "sort_date", "search_text"
-            )
-        )
-        if not rows:
-            return 0
-        names = {}
-        for event_id, *parts in (
-            Participation.objects.using(self.db)
-            .filter(event_id__in=[e.pk for e in rows])
-            .values_list("event_id", "person__name", "party__name", "title")
-        ):
-            names.setdefault(event_id, []).extend(p for p in parts if p)
+        fields = ["pk", *Event.DERIVED_FROM, "sort_date", "search_text"]
+        rows = list(manager.filter(pk__in=self.values("pk")).values_list(*fields))
         changed = []
-        for event in rows:
-            before = (event.sort_date, event.search_text)
-            event.derive(participant_names=names.get(event.pk, []))
-            if (event.sort_date, event.search_text) != before:
-                changed.append(event)
-        update_rows(self.model, changed, ["sort_date", "search_text"], using=manager.db)
+        for start in range(0, len(rows), 500):  # SQLite slows down on long IN lists
+            chunk = rows[start : start + 500]
+            names = {}
+            for event_id, *parts in (
+                Participation.objects.using(self.db)
+                .filter(event_id__in=[row[0] for row in chunk])
+                .values_list("event_id", "person__name", "party__name", "title")
+            ):
+                names.setdefault(event_id, []).extend(p for p in parts if p)
+            for pk, *values, sort_date, search_text in chunk:
+                derived = Event.derived_values(
+                    dict(zip(Event.DERIVED_FROM, values, strict=True)), names.get(pk, [])
+                )
+                if derived != (sort_date, search_text):
+                    changed.append((pk, *derived))
+        update_values(self.model, ["sort_date", "search_text"], changed, using=manager.db)
         return len(changed)
 
     def with_main_outcome(self):
@@ -506,14 +507,23 @@ class Event(Record):
     def derive(self, *, participant_names=None):
         """Set the derived fields from this instance's own fields and, when given, its
         participants' names and titles (else the search text keeps them as stored)."""
-        self.sort_date = periods.sort_date(
-            self.start_date, self.date_precision, self.period_position
-        )
+        values = {name: getattr(self, name) for name in self.DERIVED_FROM}
+        self.sort_date, search_text = self.derived_values(values, participant_names)
         if participant_names is not None:
-            own = [self.title, self.summary, self.venue, self.city, self.region]
-            self.search_text = "\n".join(
-                search_key(part) for part in (*own, *participant_names) if part
-            )
+            self.search_text = search_text
+
+    @staticmethod
+    def derived_values(values, participant_names):
+        """``(sort date, search text)`` from the fields ``DERIVED_FROM`` (``{name:
+        value}``) and the participants' names and titles (None: no search text)."""
+        sort_date = periods.sort_date(
+            values["start_date"], values["date_precision"], values["period_position"]
+        )
+        if participant_names is None:
+            return sort_date, None
+        own = [values[name] for name in ("title", "summary", "venue", "city", "region")]
+        search_text = "\n".join(search_key(part) for part in (*own, *participant_names) if part)
+        return sort_date, search_text
 
     def prepare_write(self):
         """The sort date, and a new event's search text from its own fields (its
@@ -524,7 +534,9 @@ class Event(Record):
     @classmethod
     def after_change(cls, ids):
         """The sort date and the search text follow every change of these events."""
-        cls.objects.filter(pk__in=ids).refresh_derived()
+        ids = list(ids)
+        for start in range(0, len(ids), 500):  # SQLite slows down on long IN lists
+            cls.objects.filter(pk__in=ids[start : start + 500]).refresh_derived()
 
     @property
     def is_published(self):

@@ -156,4 +156,4 @@ class Participation(models.Model):
         from .events import Event
 
         if event_ids:
-            Event.objects.filter(pk__in=event_ids).refresh_derived()
+            Event.after_change(sorted(event_ids))
