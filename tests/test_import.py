@@ -1,7 +1,9 @@
 """Imports change only what they show: the plan, rows updated in place, references,
 look-alikes, line endings, every problem in one pass (issue 9), on the seeded record."""
 
+import csv
 import datetime
+import io
 
 import pytest
 from django.conf import settings
@@ -478,3 +480,22 @@ def test_a_form_opened_before_an_import_is_refused_after_it(client, seeded, admi
     istanbul.refresh_from_db()
     assert istanbul.title == "Imported title"
     assert istanbul.summary != "Typed in the open form."
+
+
+@pytest.mark.parametrize("given_id", ["", "987654"])
+def test_a_new_event_is_checked_alike_with_or_without_a_free_id(seeded, given_id):
+    """A new row that carries an id no stored event has is as new as one without: every
+    value it would write meets the field rules (an empty title is named, not written)."""
+    process = Process.objects.select_related("conflict").first()
+    before = state()
+    row = [given_id, "fresh", process.slug, process.title, process.conflict.slug, "statement"]
+    row += ["", "2025-01-01", "", "", "draft"]  # no title
+    line = io.StringIO()
+    csv.writer(line).writerow(row)
+    events = "id," + EVENTS_HEADER + line.getvalue()
+    with pytest.raises(ImportRefused) as refused:
+        import_texts({"events": events})
+    assert [str(p) for p in refused.value.problems] == [
+        "events.csv, line 2, column title: is required"
+    ]
+    assert state() == before

@@ -204,7 +204,7 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
     Only columns the file has are read; values are checked against the field rules only
     when they would be written.
     """
-    creating = obj.pk is None
+    creating = obj.pk is None or obj._state.adding  # a new row may carry a free id
     changes = []
     for column in own_columns(table):
         if not row.has(column.name):
