@@ -44,18 +44,17 @@ def csv_line(cells):
     """
     text = ",".join(cells)
     if '"' in text or "\n" in text or "\r" in text or text.count(",") != len(cells) - 1:
-        text = ",".join([_quoted(cell) for cell in cells])
+        text = ",".join(
+            [
+                ('"' + cell.replace('"', '""') + '"')
+                if ('"' in cell or "," in cell or "\n" in cell or "\r" in cell)
+                else cell
+                for cell in cells
+            ]
+        )
     elif text == "" and len(cells) == 1:
         text = '""'  # a lone empty cell, quoted, or the row would read as no cells at all
     return text + "\r\n"
-
-
-def _quoted(cell):
-    if '"' in cell:
-        return '"' + cell.replace('"', '""') + '"'
-    if "," in cell or "\n" in cell or "\r" in cell:
-        return '"' + cell + '"'
-    return cell
 
 
 # The queries -------------------------------------------------------------------------------
