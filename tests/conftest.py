@@ -42,6 +42,50 @@ HELD_BACK = {
 }
 
 
+#: The modules that hold the suite's longest tests (``make test`` names the twenty
+#: slowest), longest first. Within each of pytest-django's groups (database tests,
+#: transactional tests, the rest, in that order) they run first, so that pytest-xdist's
+#: work stealing ends the run on short tests instead of one worker waiting on a long one.
+#: A module not named here keeps its place: the list orders, it selects nothing.
+LONG_FIRST = [
+    "tests/test_make_run.py",
+    "tests/test_admin_versions.py",
+    "tests/test_backup.py",
+    "tests/test_static.py",
+    "tests/test_conflicts.py",
+    "tests/browser/test_accessibility.py",
+    "tests/test_seeded_pages.py",
+    "tests/test_api.py",
+    "tests/test_concurrency.py",
+    "tests/test_long_exports.py",
+    "tests/test_page_cache.py",
+    "tests/browser/test_csp.py",
+]
+
+
+def django_group(item):
+    """pytest-django's order for a test: 0 with a database, 1 transactional, 2 without."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    transactional = bool(
+        marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    ) or bool({"transactional_db", "live_server"} & set(fixtures))
+    if transactional:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    rank = {module: i for i, module in enumerate(LONG_FIRST)}
+    items.sort(
+        key=lambda item: (
+            django_group(item),
+            rank.get(item.nodeid.split("::")[0], len(rank)),
+        )
+    )
+
+
 @dataclass
 class LoadedRecord:
     name: str
