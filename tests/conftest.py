@@ -1,5 +1,9 @@
 import os
 import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +95,53 @@ class LoadedRecord:
     name: str
     directory: Path
     report: Report
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """pytest-django's test databases, created and migrated once per worker; where the
+    default one is SQLite (in memory), a copy of it is kept as the migrations left it,
+    before any test writes to it (``migrated_sqlite``). A run without database tests
+    sets none up, and keeps no copy."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        path = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
+        with django_db_blocker.unblock():
+            connection.ensure_connection()
+            with sqlite3.connect(path) as copy:
+                connection.connection.backup(copy)
+            copy.close()
+        MIGRATED["sqlite"] = path
+
+
+#: The migrated SQLite database of this worker, once made (``migrated_sqlite``).
+MIGRATED = {}
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(django_db_setup, tmp_path_factory):
+    """Put a freshly migrated SQLite database at a path, for the servers and commands
+    that need a database file of their own: a copy of the migrated test database when
+    the suite runs on SQLite; on another database, of one file migrated here by
+    ``manage.py migrate`` the first time it is asked for. Each copy is new and empty of
+    records, as a file migrated in its place would be, without running the migrations
+    again for every one."""
+
+    def copy_to(path):
+        if "sqlite" not in MIGRATED:
+            made = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                cwd=settings.BASE_DIR,
+                env={**os.environ, "DATABASE_URL": f"sqlite:///{made}"},
+                check=True,
+            )
+            MIGRATED["sqlite"] = made
+        shutil.copyfile(MIGRATED["sqlite"], path)
+        return path
+
+    return copy_to
 
 
 @pytest.fixture(autouse=True)
