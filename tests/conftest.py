@@ -47,10 +47,12 @@ HELD_BACK = {
 
 
 #: The modules that hold the suite's longest tests (``make test`` names the twenty
-#: slowest), longest first. Within each of pytest-django's groups (database tests,
-#: transactional tests, the rest, in that order) they run first, so that pytest-xdist's
-#: work stealing ends the run on short tests instead of one worker waiting on a long one.
-#: A module not named here keeps its place: the list orders, it selects nothing.
+#: slowest), longest first. Their tests that need no test database run before all
+#: others; the rest run first within their pytest-django group (database tests, then
+#: transactional tests, whose emptied tables the next database test must not meet, then
+#: the rest). So pytest-xdist's work stealing ends the run on short tests instead of one
+#: worker waiting on a long one. A module not named here keeps its place: the list
+#: orders, it selects nothing.
 LONG_FIRST = [
     "tests/test_make_run.py",
     "tests/test_admin_versions.py",
@@ -82,12 +84,12 @@ def django_group(item):
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     rank = {module: i for i, module in enumerate(LONG_FIRST)}
-    items.sort(
-        key=lambda item: (
-            django_group(item),
-            rank.get(item.nodeid.split("::")[0], len(rank)),
-        )
-    )
+
+    def place(item):
+        group, long = django_group(item), rank.get(item.nodeid.split("::")[0], len(rank))
+        return (-1, long) if group == 2 and long < len(rank) else (group, long)
+
+    items.sort(key=place)
 
 
 @dataclass
