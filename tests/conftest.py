@@ -1,5 +1,9 @@
 import os
 import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,11 +46,104 @@ HELD_BACK = {
 }
 
 
+#: The modules that hold the suite's longest tests (``make test`` names the twenty
+#: slowest), longest first. Their tests that need no test database run before all
+#: others; the rest run first within their pytest-django group (database tests, then
+#: transactional tests, whose emptied tables the next database test must not meet, then
+#: the rest). So pytest-xdist's work stealing ends the run on short tests instead of one
+#: worker waiting on a long one. A module not named here keeps its place: the list
+#: orders, it selects nothing.
+LONG_FIRST = [
+    "tests/test_make_run.py",
+    "tests/test_admin_versions.py",
+    "tests/test_backup.py",
+    "tests/test_static.py",
+    "tests/test_conflicts.py",
+    "tests/browser/test_accessibility.py",
+    "tests/test_seeded_pages.py",
+    "tests/test_api.py",
+    "tests/test_concurrency.py",
+    "tests/test_long_exports.py",
+    "tests/test_page_cache.py",
+    "tests/browser/test_csp.py",
+]
+
+
+def django_group(item):
+    """pytest-django's order for a test: 0 with a database, 1 transactional, 2 without."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    transactional = bool(
+        marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    ) or bool({"transactional_db", "live_server"} & set(fixtures))
+    if transactional:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    rank = {module: i for i, module in enumerate(LONG_FIRST)}
+
+    def place(item):
+        group, long = django_group(item), rank.get(item.nodeid.split("::")[0], len(rank))
+        return (-1, long) if group == 2 and long < len(rank) else (group, long)
+
+    items.sort(key=place)
+
+
 @dataclass
 class LoadedRecord:
     name: str
     directory: Path
     report: Report
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """pytest-django's test databases, created and migrated once per worker; where the
+    default one is SQLite (in memory), a copy of it is kept as the migrations left it,
+    before any test writes to it (``migrated_sqlite``). A run without database tests
+    sets none up, and keeps no copy."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        path = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
+        with django_db_blocker.unblock():
+            connection.ensure_connection()
+            with sqlite3.connect(path) as copy:
+                connection.connection.backup(copy)
+            copy.close()
+        MIGRATED["sqlite"] = path
+
+
+#: The migrated SQLite database of this worker, once made (``migrated_sqlite``).
+MIGRATED = {}
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(django_db_setup, tmp_path_factory):
+    """Put a freshly migrated SQLite database at a path, for the servers and commands
+    that need a database file of their own: a copy of the migrated test database when
+    the suite runs on SQLite; on another database, of one file migrated here by
+    ``manage.py migrate`` the first time it is asked for. Each copy is new and empty of
+    records, as a file migrated in its place would be, without running the migrations
+    again for every one."""
+
+    def copy_to(path):
+        if "sqlite" not in MIGRATED:
+            made = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                cwd=settings.BASE_DIR,
+                env={**os.environ, "DATABASE_URL": f"sqlite:///{made}"},
+                check=True,
+            )
+            MIGRATED["sqlite"] = made
+        shutil.copyfile(MIGRATED["sqlite"], path)
+        return path
+
+    return copy_to
 
 
 @pytest.fixture(autouse=True)

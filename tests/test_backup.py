@@ -570,7 +570,7 @@ def test_an_unmigrated_database_is_named_not_a_traceback(tmp_path):
     assert "Traceback" not in output
 
 
-def test_a_backup_restores_across_databases_and_back(tmp_path):
+def test_a_backup_restores_across_databases_and_back(tmp_path, migrated_sqlite):
     """SQLite → the suite's database (PostgreSQL in CI's second run) → SQLite: every table
     equal by natural key, history included, and new records save on both."""
     template = tmp_path / "migrated.sqlite3"
@@ -579,7 +579,7 @@ def test_a_backup_restores_across_databases_and_back(tmp_path):
         migrating = middle.start("migrate", "--noinput", "-v0")
     else:
         middle, migrating = None, None
-    Database(f"sqlite:///{template}").manage("migrate", "--noinput", "-v0")
+    migrated_sqlite(template)
     source = sqlite_database(tmp_path, "source", template)
     middle = middle or sqlite_database(tmp_path, "middle", template)
     last = sqlite_database(tmp_path, "last", template)

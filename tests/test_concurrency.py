@@ -74,10 +74,11 @@ def run_step(database_url, name):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def create_database(kind, folder):
-    """A new, empty database of this kind; returns its URL and how to remove it."""
+def create_database(kind, folder, migrated_sqlite):
+    """A new database of this kind, with no records (migrated already, for SQLite);
+    returns its URL and how to remove it."""
     if kind == "sqlite":
-        return f"sqlite:///{folder / 'live.sqlite3'}", lambda: None
+        return f"sqlite:///{migrated_sqlite(folder / 'live.sqlite3')}", lambda: None
     import psycopg
 
     server = settings.DATABASES["default"]
@@ -101,10 +102,10 @@ def free_port():
 
 
 @pytest.fixture(scope="module", params=databases())
-def live(request, tmp_path_factory):
+def live(request, tmp_path_factory, migrated_sqlite):
     """A migrated database with two editors and three events, served by gunicorn."""
     folder = tmp_path_factory.mktemp("live")
-    database_url, drop = create_database(request.param, folder)
+    database_url, drop = create_database(request.param, folder, migrated_sqlite)
     events = run_step(database_url, "prepare")
     port = free_port()
     log = (folder / "gunicorn.log").open("w")

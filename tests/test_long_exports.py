@@ -30,9 +30,9 @@ def open_download(base, path):
 
 
 @pytest.fixture(scope="module")
-def long_server(tmp_path_factory):
+def long_server(tmp_path_factory, migrated_sqlite):
     folder = tmp_path_factory.mktemp("long-exports")
-    database_url = f"sqlite:///{folder / 'long.sqlite3'}"
+    database_url = f"sqlite:///{migrated_sqlite(folder / 'long.sqlite3')}"
     assert run_step(database_url, "long_record") == {"events": 10_001}
     slots = {"TRACKER_LONG_EXPORTS": "1", "TRACKER_EXPORT_SLOTS_DIR": str(folder / "slots")}
     with gunicorn(database_url, folder / "gunicorn.log", workers=3, **slots) as base:
