@@ -12,7 +12,7 @@ from django.db import transaction
 from ..models import ImportBatch, RecordVersion
 from .parts import check_derived, plan_citations, plan_links, plan_outcomes, plan_participations
 from .planning import Context, Options, collect_references, load_events, plan_events, plan_records
-from .problems import SHOWN, ImportRefused, Problem, listing
+from .problems import SHOWN, ImportRefused, Problem, listing, one_language
 from .read import read_files
 from .write import write_plan
 
@@ -33,19 +33,20 @@ def build_plan(tables, *, options, records=None, problems=()):
     listing every problem, those met while reading (``problems``) included."""
     context = Context(tables, options)
     context.problems += problems
-    plan_records(context, records or {})
-    collect_references(context)
-    context.refs.resolve()
-    context.sources.resolve()
-    load_events(context)
-    plan_events(context)
-    plan_citations(context)
-    plan_participations(context)
-    plan_outcomes(context)
-    plan_links(context)
-    if context.problems:
-        raise ImportRefused(context.problems)
-    check_derived(context)  # notes only, on rows that are all fine
+    with one_language():
+        plan_records(context, records or {})
+        collect_references(context)
+        context.refs.resolve()
+        context.sources.resolve()
+        load_events(context)
+        plan_events(context)
+        plan_citations(context)
+        plan_participations(context)
+        plan_outcomes(context)
+        plan_links(context)
+        if context.problems:
+            raise ImportRefused(context.problems)
+        check_derived(context)  # notes only, on rows that are all fine
     return context.plan
 
 

@@ -9,6 +9,7 @@ rows that point to unpublished events are never deleted this way (a public expor
 them out); with the seed files, whose events are complete, they are.
 """
 
+import functools
 from collections import defaultdict
 
 from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, CarriedOut, PartyList
@@ -85,6 +86,7 @@ def _positions_run_on(context, event, rows, table):
 
 
 def plan_citations(context):
+    cited = functools.partial(_cited, context.sources)
     for row in context.rows(EVENTS):
         event = context.events.get(row.values["slug"])
         if "_sources" not in row.values or event is None or event.slug in context.skipped:
@@ -104,10 +106,10 @@ def plan_citations(context):
                 event=event, source=context.sources.get(key)
             )
             changes = _citation_changes(citation, ordinal.get(id(citation)), n, source["supports"])
-            if _written(context, citation, row, changes, _cited):
+            if _written(context, citation, row, changes, cited):
                 context.plan.touch(event)
         for citation in by_key.values():
-            context.plan.add(DELETED, citation, _cited(citation))
+            context.plan.add(DELETED, citation, cited(citation))
             context.plan.touch(event)
 
 
@@ -125,9 +127,9 @@ def _citation_changes(citation, ordinal, position, supports):
     return changes
 
 
-def _cited(citation):
+def _cited(sources, citation):
     return _("%(source)s, cited by %(event)s") % {
-        "source": citation.source,
+        "source": sources.label(citation.source),
         "event": citation.event.slug,
     }
 

@@ -395,6 +395,7 @@ class SourceIndex:
         self.context = context
         self.given = {}  # identity -> (fields, row)
         self.records = {}
+        self._labels = {}  # id(source) -> (source, its name)
 
     @classmethod
     def identity(cls, source):
@@ -449,7 +450,7 @@ class SourceIndex:
             self.records[key] = source
             for _name, message in instance_problems(source):
                 self.context.refuse(row, "sources", message)
-            self.context.plan.add(CREATED, source, str(source))
+            self.context.plan.add(CREATED, source, self.label(source))
             return
         self.records[key] = source
         changes = [
@@ -458,11 +459,19 @@ class SourceIndex:
         if not changes:
             self.context.plan.keep(Source)
         elif self.context.keeps_edit(source):
-            self.context.plan.skip(Source, str(source), self.context.edited_by(source))
+            self.context.plan.skip(Source, self.label(source), self.context.edited_by(source))
         else:
             for change in changes:
                 setattr(source, change.field, change.new)
-            self.context.plan.add(CHANGED, source, str(source), changes=changes)
+            self.context.plan.add(CHANGED, source, self.label(source), changes=changes)
 
     def get(self, key):
         return self.records.get(key)
+
+    def label(self, source):
+        """``str(source)`` as it stands once the import has planned it, worked out once
+        per source (it formats a date): the plan names a source for every citation."""
+        found = self._labels.get(id(source))
+        if found is None or found[0] is not source:
+            found = self._labels[id(source)] = (source, str(source))
+        return found[1]

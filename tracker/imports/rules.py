@@ -9,6 +9,7 @@ re-expressed on the rows in memory (:func:`implementation_problems`).
 """
 
 import datetime
+import functools
 import operator
 
 from django.core.exceptions import ValidationError
@@ -22,16 +23,35 @@ REEXPRESSED = {Implementation}
 
 
 def _value(obj, name):
-    field = obj._meta.get_field(name)
+    return _reader(type(obj), name)(obj)
+
+
+@functools.cache
+def _reader(model, name):
+    """The field ``name`` of a ``model`` row as the database would compare it (a related
+    record by its id, or by identity while it is new), as a function of the row: worked
+    out once per field, then asked of every row an import writes."""
+    field = model._meta.get_field(name)
+    attname = field.attname
     if field.is_relation:
-        if getattr(obj, field.attname) is None and not field.is_cached(obj):
-            return None
-        related = getattr(obj, name)
-        if related is None:
-            return None
-        return ("pk", related.pk) if related.pk is not None else ("new", id(related))
-    value = getattr(obj, field.attname)
-    return field.get_prep_value(value) if value is not None else None
+        is_cached = field.is_cached
+
+        def related(obj):
+            if getattr(obj, attname) is None and not is_cached(obj):
+                return None
+            record = getattr(obj, name)
+            if record is None:
+                return None
+            return ("pk", record.pk) if record.pk is not None else ("new", id(record))
+
+        return related
+    prepare = field.get_prep_value
+
+    def value(obj):
+        value = getattr(obj, attname)
+        return prepare(value) if value is not None else None
+
+    return value
 
 
 def _date_part(part):
