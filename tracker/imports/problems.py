@@ -36,6 +36,7 @@ def one_language():
     finally:
         _LANGUAGE.reset(token)
 
+
 #: Problems listed in full; the rest are counted.
 SHOWN = 200
 
