@@ -19,7 +19,7 @@ from .planning import apply_columns, check_values, refuse_broken_rules
 from .problems import translated as _
 from .references import SourceIndex
 from .rules import duplicates, implementation_problems
-from .stored import stored_rows
+from .stored import new, stored_rows
 
 
 def _grouped(context, table, key):
@@ -102,8 +102,8 @@ def plan_citations(context):
                 context.refuse(row, "sources", _("source %(n)s repeats an earlier one") % {"n": n})
                 continue
             seen.add(key)
-            citation = by_key.pop(key, None) or Citation(
-                event=event, source=context.sources.get(key)
+            citation = by_key.pop(key, None) or new(
+                Citation, event=event, source=context.sources.get(key)
             )
             changes = _citation_changes(citation, ordinal.get(id(citation)), n, source["supports"])
             if _written(context, citation, row, changes, cited):
@@ -166,7 +166,7 @@ def plan_participations(context):
         for row in sorted(rows, key=lambda r: r.values["position"]):
             v = row.values
             key = _participation_key(v.get("person", ""), v.get("party", ""), v.get("role"))
-            participation = by_key.pop(key, None) or Participation(event=event)
+            participation = by_key.pop(key, None) or new(Participation, event=event)
             changes = apply_columns(
                 context, row, participation, PARTICIPATIONS, ordinal=ordinal.get(id(participation))
             )
@@ -202,7 +202,7 @@ def plan_outcomes(context):
         final = []
         for row in sorted(rows, key=lambda r: r.values["position"]):
             position = row.values["position"]
-            outcome = stored[position - 1] if position <= len(stored) else Outcome(event=event)
+            outcome = stored[position - 1] if position <= len(stored) else new(Outcome, event=event)
             changes = apply_columns(context, row, outcome, OUTCOMES, ordinal=position)
             many = _plan_parties(context, row, outcome, changes)
             if _written(context, outcome, row, changes, outcome_label, many_to_many=many):
@@ -261,11 +261,11 @@ def _plan_carried_out(context, row, outcome):
 def _plan_implementation(context, row, outcome, implementation, target, extent, column):
     changes = []
     if implementation is None:
-        implementation = Implementation(outcome=outcome, event=target, extent=extent)
+        implementation = new(Implementation, outcome=outcome, event=target, extent=extent)
     elif implementation.extent != extent:
         changes.append(Change("extent", implementation.extent, extent))
         implementation.extent = extent
-    check = Implementation(outcome=outcome, event=target, extent=extent)
+    check = new(Implementation, outcome=outcome, event=target, extent=extent)
     for message in implementation_problems(check):
         context.refuse(row, column, message)
     if implementation.pk is None or changes:
@@ -315,8 +315,8 @@ def plan_links(context):
             if target is None:
                 continue
             link = stored.pop((row.values["relation"], target.slug), None)
-            link = link or EventLink(
-                from_event=event, relation=row.values["relation"], to_event=target
+            link = link or new(
+                EventLink, from_event=event, relation=row.values["relation"], to_event=target
             )
             changes = apply_columns(context, row, link, LINKS)
             if _written(context, link, row, changes, link_label):

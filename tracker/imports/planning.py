@@ -21,7 +21,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part
+from .stored import Loader, Part, new
 
 
 @dataclass
@@ -326,7 +326,7 @@ def _new_event(context, row, gone, free):
         context.skipped.add(slug)
         context.plan.skip(Event, slug, _("deleted in the admin"))
         return
-    event = Event(slug=slug)
+    event = new(Event, slug=slug)
     for message in EVENTS.column("slug").check(slug):
         context.refuse(row, "slug", message)
     if row.values.get("id") in free:

@@ -82,10 +82,10 @@ _OPERATORS = {
 def _compare(lookup, value, expected):
     """Three-valued, as SQL is: None when either side is NULL."""
     if lookup == "isnull":
-        return (value is None) == expected
+        return (value is None) is bool(expected)
     if value is None or expected is None:
         return None
-    return _OPERATORS[lookup](value, expected)
+    return bool(_OPERATORS[lookup](value, expected))
 
 
 def holds(condition, obj):
@@ -107,14 +107,18 @@ def _compiled(condition):
 
 def _compile(condition):
     tests = [_compile(c) if isinstance(c, Q) else _compile_lookup(*c) for c in condition.children]
-    every, negated = condition.connector == Q.AND, condition.negated
+    negated = condition.negated
+    decisive = condition.connector != Q.AND  # False settles an AND, True settles an OR
 
     def test(obj):
-        results = [part(obj) for part in tests]
-        if every:
-            result = False if False in results else (None if None in results else True)
-        else:
-            result = True if True in results else (None if None in results else False)
+        result = not decisive  # what the parts give when none settles it nor is unknown
+        for part in tests:
+            outcome = part(obj)
+            if outcome is decisive:
+                result = decisive
+                break
+            if outcome is None:
+                result = None
         if negated and result is not None:
             result = not result
         return result

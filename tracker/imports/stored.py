@@ -9,6 +9,7 @@ kept where Django keeps prefetched rows, in the order its related manager gives 
 (the model's ordering), so that :func:`stored_rows` and the export's codecs read them.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.db.models import Model, signals
@@ -152,6 +153,40 @@ def instances(queryset):
         for name in setters:  # a field that keeps its value its own way (a country)
             setattr(obj, name, obj.__dict__[name])
         yield obj
+
+
+def new(model, **values):
+    """A row not yet written, as ``model(**values)`` builds it: each field's default, then
+    ``values`` set through the model's attributes (a foreign key given its record).
+    ``Model.__init__`` works out every field's default anew for each row; here they are
+    copied from a blank row built once per model, where that gives the same row (no
+    default worked out per row, no ``__init__`` of the model's own, no ``pre_init`` or
+    ``post_init`` receivers)."""
+    blank = _blank(model)
+    if (
+        blank is None
+        or signals.pre_init.has_listeners(model)
+        or signals.post_init.has_listeners(model)
+    ):
+        return model(**values)
+    obj = object.__new__(model)
+    obj.__dict__.update(blank)
+    obj._state = ModelState()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj
+
+
+@functools.cache
+def _blank(model):
+    """The attributes of ``model()`` but its state, or None where a blank row cannot stand
+    for every new one."""
+    per_row = [f for f in model._meta.concrete_fields if f.has_default() and callable(f.default)]
+    if per_row or model.__init__ is not Model.__init__:
+        return None
+    values = dict(model().__dict__)
+    del values["_state"]
+    return values
 
 
 def _sets(model, attname):
