@@ -165,14 +165,16 @@ def load_events(context):
     targets |= {row.values["to_event"] for row in context.rows(LINKS)}
     loader = Loader()
     for chunk in in_chunks(owners):
-        context.stored |= {event.slug: event for event in Event.objects.filter(slug__in=chunk)}
+        context.stored |= {
+            event.slug: event for event in Event.objects.filter(slug__in=chunk).order_by()
+        }
     stored = list(context.stored.values())
     loader.related(stored, ["process"])
     for part in _parts_to_fetch(context):
         loader.parts(stored, part)
     context.events = dict(context.stored)
     for chunk in in_chunks(targets - owners):
-        context.events |= {e.slug: e for e in Event.objects.filter(slug__in=chunk)}
+        context.events |= {e.slug: e for e in Event.objects.filter(slug__in=chunk).order_by()}
 
 
 def _parts_to_fetch(context):

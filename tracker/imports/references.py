@@ -134,7 +134,7 @@ class References:
             slugs = set(self.claims[model]) | set(self.full[model])
             existing = {}
             for chunk in in_chunks(slugs):
-                existing |= {o.slug: o for o in model.objects.filter(slug__in=chunk)}
+                existing |= {o.slug: o for o in model.objects.filter(slug__in=chunk).order_by()}
             for slug in sorted(slugs):
                 if slug in self.full[model]:
                     self.seeds.plan(model, slug, existing.get(slug))
@@ -428,9 +428,11 @@ class SourceIndex:
         titles = [k[2] for k in keys if k[0] == "report"]
         found = {}
         for chunk in in_chunks(urls):
-            found |= {self._key(s): s for s in Source.objects.filter(url__in=chunk)}
+            found |= {self._key(s): s for s in Source.objects.filter(url__in=chunk).order_by()}
         for chunk in in_chunks(titles):
-            found |= {self._key(s): s for s in Source.objects.filter(url="", title__in=chunk)}
+            found |= {
+                self._key(s): s for s in Source.objects.filter(url="", title__in=chunk).order_by()
+            }
         for key in keys:
             self._resolve(key, found.get(key))
 

@@ -88,9 +88,9 @@ class Loader:
         by_pk = {o.pk: o for o in owners}
         grouped = {pk: [] for pk in by_pk}
         rows = []
-        manager = relation.related_model._default_manager
+        rows_of = _within_owner(relation.related_model._default_manager.all(), key)
         for chunk in in_chunks(list(by_pk)):
-            for row in instances(manager.filter(**{f"{key.attname}__in": chunk})):
+            for row in instances(rows_of.filter(**{f"{key.attname}__in": chunk})):
                 key.set_cached_value(row, by_pk[getattr(row, key.attname)])
                 grouped[getattr(row, key.attname)].append(row)
                 rows.append(row)
@@ -120,8 +120,27 @@ class Loader:
         """Make sure the records ``ids`` of ``model`` are known: one query per 500 new."""
         known = self.known.setdefault(model, {})
         for chunk in in_chunks(sorted(set(ids) - set(known) - {None})):
-            known |= {r.pk: r for r in instances(model._base_manager.filter(pk__in=chunk))}
+            known |= {
+                r.pk: r for r in instances(model._base_manager.filter(pk__in=chunk).order_by())
+            }
         return known
+
+
+def _within_owner(queryset, key):
+    """``queryset`` in the order it gives the rows of one owner (the record ``key``
+    points to): terms of the model's ordering on the owner are the same for all of them,
+    so the database is spared them, and the join they take."""
+    query = queryset.query
+    if query.order_by or not query.default_ordering:
+        return queryset
+    return queryset.order_by(
+        *(term for term in queryset.model._meta.ordering if not _on_owner(term, key))
+    )
+
+
+def _on_owner(term, key):
+    name = term.lstrip("-") if isinstance(term, str) else None
+    return name in (key.name, key.attname) or bool(name and name.startswith(f"{key.name}__"))
 
 
 def _through(target, name):
