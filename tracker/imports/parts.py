@@ -12,7 +12,15 @@ them out); with the seed files, whose events are complete, they are.
 import functools
 from collections import defaultdict
 
-from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, CarriedOut, PartyList
+from ..columns import (
+    EVENTS,
+    LINKS,
+    OUTCOMES,
+    PARTICIPATIONS,
+    CarriedOut,
+    PartyList,
+    event_paths,
+)
 from ..models import Citation, EventLink, Implementation, Outcome, Participation, Party
 from .plan import CHANGED, CREATED, DELETED, Change
 from .planning import apply_columns, check_values, refuse_broken_rules
@@ -352,6 +360,7 @@ def check_derived(context):
     Called only once the files have no problems: what a refused row would derive (a URL
     from an invalid slug, say) cannot be computed."""
     derived = [c for c in EVENTS.columns if c.derived]
+    cell_context = {"base_url": "", "event_path": event_paths()}
     for row in context.rows(EVENTS):
         event = context.events.get(row.values["slug"])
         if event is None:
@@ -360,7 +369,7 @@ def check_derived(context):
         for column in derived:
             if not row.has(column.name) or row.values[column.name] == "":
                 continue  # a cell left empty says nothing
-            expected = column.value(planned, {"base_url": ""})
+            expected = column.value(planned, cell_context)
             if not column.same(row.values[column.name], expected):
                 context.plan.notes.append(
                     row.problem(
