@@ -102,6 +102,15 @@ def _own_columns(columns):
     ]
 
 
+@functools.cache
+def _attributes(columns):
+    """``(column, attribute of the row it sets)`` for each of :func:`own_columns`."""
+    return [
+        (c, "position" if isinstance(c.codec, Position) else c.target.name)
+        for c in _own_columns(columns)
+    ]
+
+
 # Collecting what the files refer to ------------------------------------------------------
 
 
@@ -208,11 +217,10 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
     """
     creating = obj.pk is None or obj._state.adding  # a new row may carry a free id
     changes = []
-    for column in own_columns(table):
+    for column, name in _attributes(table.columns):
         if not row.has(column.name):
             continue
         value = row.values[column.name]
-        name = "position" if isinstance(column.codec, Position) else column.target.name
         if not creating:
             current = ordinal if name == "position" else column.value(obj, {})
             if column.same(value, current):

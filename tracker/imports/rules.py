@@ -34,12 +34,17 @@ def _reader(model, name):
     field = model._meta.get_field(name)
     attname = field.attname
     if field.is_relation:
-        is_cached = field.is_cached
+        is_cached, cached = field.is_cached, field.get_cached_value
+        by_id = field.target_field.primary_key  # the row holds the record's id
 
         def related(obj):
-            if getattr(obj, attname) is None and not is_cached(obj):
-                return None
-            record = getattr(obj, name)
+            if is_cached(obj):
+                record = cached(obj)
+            else:
+                key = getattr(obj, attname)
+                if key is None or by_id:
+                    return None if key is None else ("pk", key)
+                record = getattr(obj, name)
             if record is None:
                 return None
             return ("pk", record.pk) if record.pk is not None else ("new", id(record))

@@ -184,8 +184,8 @@ def new(model, **values):
     blank = _blank(model)
     if (
         blank is None
-        or signals.pre_init.has_listeners(model)
-        or signals.post_init.has_listeners(model)
+        or (signals.pre_init.receivers and signals.pre_init.has_listeners(model))
+        or (signals.post_init.receivers and signals.post_init.has_listeners(model))
     ):
         return model(**values)
     obj = object.__new__(model)
