@@ -176,14 +176,16 @@ def duplicates(objs):
     found = []
     if not objs:
         return found
-    for constraint in objs[0]._meta.constraints:
+    model = type(objs[0])
+    for constraint in model._meta.constraints:
         if not isinstance(constraint, UniqueConstraint):
             continue
+        readers = [_reader(model, name) for name in constraint.fields]
         seen = set()
         for obj in objs:
             if constraint.condition is not None and holds(constraint.condition, obj) is not True:
                 continue
-            key = tuple(_value(obj, name) for name in constraint.fields)
+            key = tuple([read(obj) for read in readers])
             if None in key:
                 continue
             if key in seen:
