@@ -4,7 +4,7 @@ import contextlib
 import contextvars
 from dataclasses import dataclass
 
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext, override
 
 _PHRASES = {}
 _LANGUAGE = contextvars.ContextVar("import_language", default=None)
@@ -14,11 +14,12 @@ def translated(message):
     """``gettext(message)``, looked up once per language: a plan says the same few
     phrases for every one of thousands of rows. (Imported as ``_``, so that
     ``makemessages`` finds the phrases.)"""
-    key = (_LANGUAGE.get() or get_language(), message)
+    language = _LANGUAGE.get() or get_language()
     try:
-        return _PHRASES[key]
+        return _PHRASES[language, message]
     except KeyError:
-        _PHRASES[key] = text = gettext(message)
+        with override(language):
+            _PHRASES[language, message] = text = gettext(message)
         return text
 
 
