@@ -103,7 +103,10 @@ class References:
     def claim(self, model, slug, attrs, row, columns):
         """Note that ``row`` names ``slug`` with ``attrs`` (``{field: value}``; empty values
         say nothing); ``columns`` names the column of each field, for messages."""
-        claim = self.claims[model].setdefault(slug, Claim(row, columns.get("slug")))
+        claims = self.claims[model]
+        claim = claims.get(slug)
+        if claim is None:
+            claim = claims[slug] = Claim(row, columns.get("slug"))
         for name, value in attrs.items():
             if value in ("", None):
                 continue
