@@ -99,6 +99,18 @@ def _passes(field, value):
 
 
 @functools.cache
+def _has_rules(field):
+    """Whether :func:`field_rules` can refuse any value of the field (a text field without
+    validators takes any text: its long, unique values need no look-up)."""
+    return bool(
+        isinstance(field, CountryField)
+        or field.choices
+        or field.validators
+        or _portable_range(field)
+    )
+
+
+@functools.cache
 def _allowed(field):
     """A field's choices as the cells write them (asked for every cell of a column)."""
     return [str(choice) for choice, _label in field.flatchoices]
@@ -445,7 +457,10 @@ def event_paths():
 
 
 def _event_url(event, context):
-    return context.get("base_url", "") + event.get_absolute_url()
+    """The event's address; ``event_path`` (:func:`event_paths`), where the caller asks for
+    many, spares a ``reverse`` per event."""
+    path = context.get("event_path")
+    return context.get("base_url", "") + (path(event.slug) if path else event.get_absolute_url())
 
 
 def _event_url_from(values, rows, context):
@@ -655,6 +670,8 @@ class Column:
             return [_("is required")] if self.required else []
         if self.codec:
             return self.codec.check(value)
+        if not _has_rules(self.target):
+            return []
         try:
             if _passes(self.target, value):
                 return []

@@ -9,16 +9,25 @@ rows that point to unpublished events are never deleted this way (a public expor
 them out); with the seed files, whose events are complete, they are.
 """
 
+import functools
 from collections import defaultdict
 
-from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, CarriedOut, PartyList
+from ..columns import (
+    EVENTS,
+    LINKS,
+    OUTCOMES,
+    PARTICIPATIONS,
+    CarriedOut,
+    PartyList,
+    event_paths,
+)
 from ..models import Citation, EventLink, Implementation, Outcome, Participation, Party
 from .plan import CHANGED, CREATED, DELETED, Change
 from .planning import apply_columns, check_values, refuse_broken_rules
 from .problems import translated as _
 from .references import SourceIndex
 from .rules import duplicates, implementation_problems
-from .stored import stored_rows
+from .stored import new, stored_rows
 
 
 def _grouped(context, table, key):
@@ -85,6 +94,7 @@ def _positions_run_on(context, event, rows, table):
 
 
 def plan_citations(context):
+    cited = functools.partial(_cited, context.sources)
     for row in context.rows(EVENTS):
         event = context.events.get(row.values["slug"])
         if "_sources" not in row.values or event is None or event.slug in context.skipped:
@@ -100,14 +110,14 @@ def plan_citations(context):
                 context.refuse(row, "sources", _("source %(n)s repeats an earlier one") % {"n": n})
                 continue
             seen.add(key)
-            citation = by_key.pop(key, None) or Citation(
-                event=event, source=context.sources.get(key)
+            citation = by_key.pop(key, None) or new(
+                Citation, event=event, source=context.sources.get(key)
             )
             changes = _citation_changes(citation, ordinal.get(id(citation)), n, source["supports"])
-            if _written(context, citation, row, changes, _cited):
+            if _written(context, citation, row, changes, cited):
                 context.plan.touch(event)
         for citation in by_key.values():
-            context.plan.add(DELETED, citation, _cited(citation))
+            context.plan.add(DELETED, citation, cited(citation))
             context.plan.touch(event)
 
 
@@ -125,9 +135,9 @@ def _citation_changes(citation, ordinal, position, supports):
     return changes
 
 
-def _cited(citation):
+def _cited(sources, citation):
     return _("%(source)s, cited by %(event)s") % {
-        "source": citation.source,
+        "source": sources.label(citation.source),
         "event": citation.event.slug,
     }
 
@@ -164,7 +174,7 @@ def plan_participations(context):
         for row in sorted(rows, key=lambda r: r.values["position"]):
             v = row.values
             key = _participation_key(v.get("person", ""), v.get("party", ""), v.get("role"))
-            participation = by_key.pop(key, None) or Participation(event=event)
+            participation = by_key.pop(key, None) or new(Participation, event=event)
             changes = apply_columns(
                 context, row, participation, PARTICIPATIONS, ordinal=ordinal.get(id(participation))
             )
@@ -200,7 +210,7 @@ def plan_outcomes(context):
         final = []
         for row in sorted(rows, key=lambda r: r.values["position"]):
             position = row.values["position"]
-            outcome = stored[position - 1] if position <= len(stored) else Outcome(event=event)
+            outcome = stored[position - 1] if position <= len(stored) else new(Outcome, event=event)
             changes = apply_columns(context, row, outcome, OUTCOMES, ordinal=position)
             many = _plan_parties(context, row, outcome, changes)
             if _written(context, outcome, row, changes, outcome_label, many_to_many=many):
@@ -259,11 +269,11 @@ def _plan_carried_out(context, row, outcome):
 def _plan_implementation(context, row, outcome, implementation, target, extent, column):
     changes = []
     if implementation is None:
-        implementation = Implementation(outcome=outcome, event=target, extent=extent)
+        implementation = new(Implementation, outcome=outcome, event=target, extent=extent)
     elif implementation.extent != extent:
         changes.append(Change("extent", implementation.extent, extent))
         implementation.extent = extent
-    check = Implementation(outcome=outcome, event=target, extent=extent)
+    check = new(Implementation, outcome=outcome, event=target, extent=extent)
     for message in implementation_problems(check):
         context.refuse(row, column, message)
     if implementation.pk is None or changes:
@@ -313,8 +323,8 @@ def plan_links(context):
             if target is None:
                 continue
             link = stored.pop((row.values["relation"], target.slug), None)
-            link = link or EventLink(
-                from_event=event, relation=row.values["relation"], to_event=target
+            link = link or new(
+                EventLink, from_event=event, relation=row.values["relation"], to_event=target
             )
             changes = apply_columns(context, row, link, LINKS)
             if _written(context, link, row, changes, link_label):
@@ -350,6 +360,7 @@ def check_derived(context):
     Called only once the files have no problems: what a refused row would derive (a URL
     from an invalid slug, say) cannot be computed."""
     derived = [c for c in EVENTS.columns if c.derived]
+    cell_context = {"base_url": "", "event_path": event_paths()}
     for row in context.rows(EVENTS):
         event = context.events.get(row.values["slug"])
         if event is None:
@@ -358,7 +369,7 @@ def check_derived(context):
         for column in derived:
             if not row.has(column.name) or row.values[column.name] == "":
                 continue  # a cell left empty says nothing
-            expected = column.value(planned, {"base_url": ""})
+            expected = column.value(planned, cell_context)
             if not column.same(row.values[column.name], expected):
                 context.plan.notes.append(
                     row.problem(

@@ -126,6 +126,11 @@ def show(value):
     return repr(text if len(text) <= 80 else text[:77] + "…")
 
 
+def _counted(table, row):
+    parts = ", ".join(f"{row[a]} {label}" for a, label in ACTIONS.items() if a in row)
+    return f"{table}: {parts}"
+
+
 class Plan:
     """Steps per model, unchanged counts, skipped records, and notes on ignored cells."""
 
@@ -189,8 +194,7 @@ class Plan:
     def lines(self):
         """One line of counts per table: “events: 2 created, 45 unchanged”."""
         for table, row in self.counts().items():
-            parts = ", ".join(f"{row[a]} {label}" for a, label in ACTIONS.items() if a in row)
-            yield f"{table}: {parts}"
+            yield _counted(table, row)
 
     def describe(self, step, verbs=None):
         """A step by name: “renamed Iván Márquez → Ivan Marquez”, “changed … : status …”.
@@ -239,8 +243,8 @@ class Plan:
     def text(self):
         """The whole plan as text: what the dry run prints and the preview offers."""
         lines = []
-        for name, _counts, described, _more in self.by_table():
-            lines.append(next(line for line in self.lines() if line.startswith(f"{name}:")))
+        for name, counts, described, _more in self.by_table():
+            lines.append(_counted(name, counts))
             lines += [f"  {line}" for line in described]
         if self.notes:
             lines.append(_("Ignored cells:"))

@@ -21,7 +21,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part
+from .stored import Loader, Part, new
 
 
 @dataclass
@@ -102,6 +102,15 @@ def _own_columns(columns):
     ]
 
 
+@functools.cache
+def _attributes(columns):
+    """``(column, attribute of the row it sets)`` for each of :func:`own_columns`."""
+    return [
+        (c, "position" if isinstance(c.codec, Position) else c.target.name)
+        for c in _own_columns(columns)
+    ]
+
+
 # Collecting what the files refer to ------------------------------------------------------
 
 
@@ -165,14 +174,16 @@ def load_events(context):
     targets |= {row.values["to_event"] for row in context.rows(LINKS)}
     loader = Loader()
     for chunk in in_chunks(owners):
-        context.stored |= {event.slug: event for event in Event.objects.filter(slug__in=chunk)}
+        context.stored |= {
+            event.slug: event for event in Event.objects.filter(slug__in=chunk).order_by()
+        }
     stored = list(context.stored.values())
     loader.related(stored, ["process"])
     for part in _parts_to_fetch(context):
         loader.parts(stored, part)
     context.events = dict(context.stored)
     for chunk in in_chunks(targets - owners):
-        context.events |= {e.slug: e for e in Event.objects.filter(slug__in=chunk)}
+        context.events |= {e.slug: e for e in Event.objects.filter(slug__in=chunk).order_by()}
 
 
 def _parts_to_fetch(context):
@@ -206,11 +217,10 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
     """
     creating = obj.pk is None or obj._state.adding  # a new row may carry a free id
     changes = []
-    for column in own_columns(table):
+    for column, name in _attributes(table.columns):
         if not row.has(column.name):
             continue
         value = row.values[column.name]
-        name = "position" if isinstance(column.codec, Position) else column.target.name
         if not creating:
             current = ordinal if name == "position" else column.value(obj, {})
             if column.same(value, current):
@@ -326,7 +336,7 @@ def _new_event(context, row, gone, free):
         context.skipped.add(slug)
         context.plan.skip(Event, slug, _("deleted in the admin"))
         return
-    event = Event(slug=slug)
+    event = new(Event, slug=slug)
     for message in EVENTS.column("slug").check(slug):
         context.refuse(row, "slug", message)
     if row.values.get("id") in free:

@@ -1,25 +1,42 @@
 """What an import refuses, said by file, line and column."""
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
 
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext, override
 
 _PHRASES = {}
+_LANGUAGE = contextvars.ContextVar("import_language", default=None)
 
 
 def translated(message):
     """``gettext(message)``, looked up once per language: a plan says the same few
     phrases for every one of thousands of rows. (Imported as ``_``, so that
     ``makemessages`` finds the phrases.)"""
-    key = (get_language(), message)
+    language = _LANGUAGE.get() or get_language()
     try:
-        return _PHRASES[key]
+        return _PHRASES[language, message]
     except KeyError:
-        _PHRASES[key] = text = gettext(message)
+        with override(language):
+            _PHRASES[language, message] = text = gettext(message)
         return text
 
 
 _ = translated
+
+
+@contextlib.contextmanager
+def one_language():
+    """Within it, :func:`translated` speaks the language active on entering, without
+    asking Django again: asking costs more than the phrase's lookup, and an import asks
+    for a phrase for every row it names. Nothing in an import switches languages."""
+    token = _LANGUAGE.set(get_language())
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
 
 #: Problems listed in full; the rest are counted.
 SHOWN = 200

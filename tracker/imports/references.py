@@ -103,7 +103,10 @@ class References:
     def claim(self, model, slug, attrs, row, columns):
         """Note that ``row`` names ``slug`` with ``attrs`` (``{field: value}``; empty values
         say nothing); ``columns`` names the column of each field, for messages."""
-        claim = self.claims[model].setdefault(slug, Claim(row, columns.get("slug")))
+        claims = self.claims[model]
+        claim = claims.get(slug)
+        if claim is None:
+            claim = claims[slug] = Claim(row, columns.get("slug"))
         for name, value in attrs.items():
             if value in ("", None):
                 continue
@@ -134,7 +137,7 @@ class References:
             slugs = set(self.claims[model]) | set(self.full[model])
             existing = {}
             for chunk in in_chunks(slugs):
-                existing |= {o.slug: o for o in model.objects.filter(slug__in=chunk)}
+                existing |= {o.slug: o for o in model.objects.filter(slug__in=chunk).order_by()}
             for slug in sorted(slugs):
                 if slug in self.full[model]:
                     self.seeds.plan(model, slug, existing.get(slug))
@@ -395,6 +398,7 @@ class SourceIndex:
         self.context = context
         self.given = {}  # identity -> (fields, row)
         self.records = {}
+        self._labels = {}  # id(source) -> (source, its name)
 
     @classmethod
     def identity(cls, source):
@@ -427,9 +431,11 @@ class SourceIndex:
         titles = [k[2] for k in keys if k[0] == "report"]
         found = {}
         for chunk in in_chunks(urls):
-            found |= {self._key(s): s for s in Source.objects.filter(url__in=chunk)}
+            found |= {self._key(s): s for s in Source.objects.filter(url__in=chunk).order_by()}
         for chunk in in_chunks(titles):
-            found |= {self._key(s): s for s in Source.objects.filter(url="", title__in=chunk)}
+            found |= {
+                self._key(s): s for s in Source.objects.filter(url="", title__in=chunk).order_by()
+            }
         for key in keys:
             self._resolve(key, found.get(key))
 
@@ -449,7 +455,7 @@ class SourceIndex:
             self.records[key] = source
             for _name, message in instance_problems(source):
                 self.context.refuse(row, "sources", message)
-            self.context.plan.add(CREATED, source, str(source))
+            self.context.plan.add(CREATED, source, self.label(source))
             return
         self.records[key] = source
         changes = [
@@ -458,11 +464,19 @@ class SourceIndex:
         if not changes:
             self.context.plan.keep(Source)
         elif self.context.keeps_edit(source):
-            self.context.plan.skip(Source, str(source), self.context.edited_by(source))
+            self.context.plan.skip(Source, self.label(source), self.context.edited_by(source))
         else:
             for change in changes:
                 setattr(source, change.field, change.new)
-            self.context.plan.add(CHANGED, source, str(source), changes=changes)
+            self.context.plan.add(CHANGED, source, self.label(source), changes=changes)
 
     def get(self, key):
         return self.records.get(key)
+
+    def label(self, source):
+        """``str(source)`` as it stands once the import has planned it, worked out once
+        per source (it formats a date): the plan names a source for every citation."""
+        found = self._labels.get(id(source))
+        if found is None or found[0] is not source:
+            found = self._labels[id(source)] = (source, str(source))
+        return found[1]

@@ -9,6 +9,7 @@ re-expressed on the rows in memory (:func:`implementation_problems`).
 """
 
 import datetime
+import functools
 import operator
 
 from django.core.exceptions import ValidationError
@@ -22,16 +23,40 @@ REEXPRESSED = {Implementation}
 
 
 def _value(obj, name):
-    field = obj._meta.get_field(name)
+    return _reader(type(obj), name)(obj)
+
+
+@functools.cache
+def _reader(model, name):
+    """The field ``name`` of a ``model`` row as the database would compare it (a related
+    record by its id, or by identity while it is new), as a function of the row: worked
+    out once per field, then asked of every row an import writes."""
+    field = model._meta.get_field(name)
+    attname = field.attname
     if field.is_relation:
-        if getattr(obj, field.attname) is None and not field.is_cached(obj):
-            return None
-        related = getattr(obj, name)
-        if related is None:
-            return None
-        return ("pk", related.pk) if related.pk is not None else ("new", id(related))
-    value = getattr(obj, field.attname)
-    return field.get_prep_value(value) if value is not None else None
+        is_cached, cached = field.is_cached, field.get_cached_value
+        by_id = field.target_field.primary_key  # the row holds the record's id
+
+        def related(obj):
+            if is_cached(obj):
+                record = cached(obj)
+            else:
+                key = getattr(obj, attname)
+                if key is None or by_id:
+                    return None if key is None else ("pk", key)
+                record = getattr(obj, name)
+            if record is None:
+                return None
+            return ("pk", record.pk) if record.pk is not None else ("new", id(record))
+
+        return related
+    prepare = field.get_prep_value
+
+    def value(obj):
+        value = getattr(obj, attname)
+        return prepare(value) if value is not None else None
+
+    return value
 
 
 def _date_part(part):
@@ -62,10 +87,10 @@ _OPERATORS = {
 def _compare(lookup, value, expected):
     """Three-valued, as SQL is: None when either side is NULL."""
     if lookup == "isnull":
-        return (value is None) == expected
+        return (value is None) is bool(expected)
     if value is None or expected is None:
         return None
-    return _OPERATORS[lookup](value, expected)
+    return bool(_OPERATORS[lookup](value, expected))
 
 
 def holds(condition, obj):
@@ -87,14 +112,18 @@ def _compiled(condition):
 
 def _compile(condition):
     tests = [_compile(c) if isinstance(c, Q) else _compile_lookup(*c) for c in condition.children]
-    every, negated = condition.connector == Q.AND, condition.negated
+    negated = condition.negated
+    decisive = condition.connector != Q.AND  # False settles an AND, True settles an OR
 
     def test(obj):
-        results = [part(obj) for part in tests]
-        if every:
-            result = False if False in results else (None if None in results else True)
-        else:
-            result = True if True in results else (None if None in results else False)
+        result = not decisive  # what the parts give when none settles it nor is unknown
+        for part in tests:
+            outcome = part(obj)
+            if outcome is decisive:
+                result = decisive
+                break
+            if outcome is None:
+                result = None
         if negated and result is not None:
             result = not result
         return result
@@ -147,14 +176,16 @@ def duplicates(objs):
     found = []
     if not objs:
         return found
-    for constraint in objs[0]._meta.constraints:
+    model = type(objs[0])
+    for constraint in model._meta.constraints:
         if not isinstance(constraint, UniqueConstraint):
             continue
+        readers = [_reader(model, name) for name in constraint.fields]
         seen = set()
         for obj in objs:
             if constraint.condition is not None and holds(constraint.condition, obj) is not True:
                 continue
-            key = tuple(_value(obj, name) for name in constraint.fields)
+            key = tuple([read(obj) for read in readers])
             if None in key:
                 continue
             if key in seen:

@@ -9,6 +9,7 @@ kept where Django keeps prefetched rows, in the order its related manager gives 
 (the model's ordering), so that :func:`stored_rows` and the export's codecs read them.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.db.models import Model, signals
@@ -87,9 +88,9 @@ class Loader:
         by_pk = {o.pk: o for o in owners}
         grouped = {pk: [] for pk in by_pk}
         rows = []
-        manager = relation.related_model._default_manager
+        rows_of = _within_owner(relation.related_model._default_manager.all(), key)
         for chunk in in_chunks(list(by_pk)):
-            for row in instances(manager.filter(**{f"{key.attname}__in": chunk})):
+            for row in instances(rows_of.filter(**{f"{key.attname}__in": chunk})):
                 key.set_cached_value(row, by_pk[getattr(row, key.attname)])
                 grouped[getattr(row, key.attname)].append(row)
                 rows.append(row)
@@ -119,8 +120,27 @@ class Loader:
         """Make sure the records ``ids`` of ``model`` are known: one query per 500 new."""
         known = self.known.setdefault(model, {})
         for chunk in in_chunks(sorted(set(ids) - set(known) - {None})):
-            known |= {r.pk: r for r in instances(model._base_manager.filter(pk__in=chunk))}
+            known |= {
+                r.pk: r for r in instances(model._base_manager.filter(pk__in=chunk).order_by())
+            }
         return known
+
+
+def _within_owner(queryset, key):
+    """``queryset`` in the order it gives the rows of one owner (the record ``key``
+    points to): terms of the model's ordering on the owner are the same for all of them,
+    so the database is spared them, and the join they take."""
+    query = queryset.query
+    if query.order_by or not query.default_ordering:
+        return queryset
+    return queryset.order_by(
+        *(term for term in queryset.model._meta.ordering if not _on_owner(term, key))
+    )
+
+
+def _on_owner(term, key):
+    name = term.lstrip("-") if isinstance(term, str) else None
+    return name in (key.name, key.attname) or bool(name and name.startswith(f"{key.name}__"))
 
 
 def _through(target, name):
@@ -152,6 +172,40 @@ def instances(queryset):
         for name in setters:  # a field that keeps its value its own way (a country)
             setattr(obj, name, obj.__dict__[name])
         yield obj
+
+
+def new(model, **values):
+    """A row not yet written, as ``model(**values)`` builds it: each field's default, then
+    ``values`` set through the model's attributes (a foreign key given its record).
+    ``Model.__init__`` works out every field's default anew for each row; here they are
+    copied from a blank row built once per model, where that gives the same row (no
+    default worked out per row, no ``__init__`` of the model's own, no ``pre_init`` or
+    ``post_init`` receivers)."""
+    blank = _blank(model)
+    if (
+        blank is None
+        or (signals.pre_init.receivers and signals.pre_init.has_listeners(model))
+        or (signals.post_init.receivers and signals.post_init.has_listeners(model))
+    ):
+        return model(**values)
+    obj = object.__new__(model)
+    obj.__dict__.update(blank)
+    obj._state = ModelState()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj
+
+
+@functools.cache
+def _blank(model):
+    """The attributes of ``model()`` but its state, or None where a blank row cannot stand
+    for every new one."""
+    per_row = [f for f in model._meta.concrete_fields if f.has_default() and callable(f.default)]
+    if per_row or model.__init__ is not Model.__init__:
+        return None
+    values = dict(model().__dict__)
+    del values["_state"]
+    return values
 
 
 def _sets(model, attname):
