@@ -335,6 +335,19 @@ def test_import_queries_do_not_grow_with_the_rows(django_assert_max_num_queries)
         import_texts(synthetic(5), dry_run=True)
 
 
+def test_new_events_are_written_naming_their_participants_with_no_update_after():
+    """A new event's search text names the participants imported with it from its
+    INSERT on: no UPDATE of the events follows (on PostgreSQL each would rewrite the row
+    and its trigram index entries), and the rule finds nothing left to refresh."""
+    with CaptureQueriesContext(connection) as queries:
+        import_texts(synthetic(5))
+
+    updates = [q["sql"] for q in queries if 'UPDATE "tracker_event" ' in q["sql"]]
+    assert updates == []
+    assert Event.objects.get(slug="e3").search_text == "talks 3\nperson 3\nparty 3"
+    assert Event.objects.refresh_derived() == 0
+
+
 def test_rows_saved_one_by_one_after_an_import_take_the_next_ids():
     """The import gives the rows it creates their ids itself and moves the databases' id
     sequences past them: a row saved one by one afterwards (in the admin, say) takes the

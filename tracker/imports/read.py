@@ -123,7 +123,14 @@ def _header_problems(name, table, header):
 
 
 def _parse_row(name, table, columns, cells, line, present):
-    """``columns``: ``(name, parser)`` for each cell."""
+    """``columns``: ``(name, parser)`` for each cell. Every cell is parsed at once, and
+    one by one only when one cannot be read, to name each that cannot."""
+    try:
+        values = {c: parse(text) for (c, parse), text in zip(columns, cells, strict=True)}
+    except CellError:
+        pass
+    else:
+        return Row(table, name, line, values, columns=present), []
     values, problems = {}, []
     for (column, parse), text in zip(columns, cells, strict=True):
         try:
@@ -137,12 +144,15 @@ def _number_rows(table, rows):
     """Without a ``position`` column, each event's rows are numbered in file order."""
     if "position" not in table.header:
         return
-    counters = {}
+    counters, numbered = {}, {}
     for row in rows:
         event = row.values.get("event")
         counters[event] = counters.get(event, 0) + 1
         row.values["position"] = counters[event]
-        row.columns = row.columns | {"position"}
+        columns = row.columns
+        if columns not in numbered:  # the rows of a file share their columns
+            numbered[columns] = columns | {"position"}
+        row.columns = numbered[columns]
 
 
 def read_table(name, source, *, table=None, progress=None):

@@ -54,12 +54,12 @@ def _in_chunks(items, size=BATCH_SIZE):
         yield items[start : start + size]
 
 
-def _after_change(model, objs):
+def _after_change(model, objs, *, created):
     """What the model derives from the rows written (``Record.after_change``; a part of an
     event may have its own, such as ``Participation.after_change``)."""
     after_change = getattr(model, "after_change", None)
     if after_change is not None:
-        after_change([obj.pk for obj in objs])
+        after_change([obj.pk for obj in objs], created=created)
 
 
 def _history(model, objs, *, update, by, reason, when):
@@ -190,12 +190,13 @@ def _plain(field):
 def _take_related_ids(objs, fields):
     """A foreign key set to a record that had no id yet takes its id now, as a save
     does (``Model._prepare_related_fields_for_save``, for the fields of one model)."""
-    keys = [f for f in fields if f.many_to_one]
+    keys = [(f, f.attname, f.cache_name) for f in fields if f.many_to_one]
     for obj in objs:
-        for field in keys:
-            if getattr(obj, field.attname) is not None:
+        cached = obj._state.fields_cache
+        for field, attname, cache_name in keys:
+            if getattr(obj, attname) is not None:
                 continue
-            related = field.get_cached_value(obj, None)
+            related = cached.get(cache_name)
             if related is None:
                 continue
             if related.pk is None:
@@ -203,7 +204,7 @@ def _take_related_ids(objs, fields):
                     f"insert_rows() prohibited to prevent data loss due to unsaved "
                     f"related object '{field.name}'."
                 )
-            setattr(obj, field.attname, related.pk)
+            setattr(obj, attname, related.pk)
 
 
 def insert_rows(model, objs, *, using=None):
@@ -278,7 +279,7 @@ def create_with_history(model, objs, *, by, reason, many_to_many=None):
     created = insert_rows(model, objs)
     _set_many_to_many(model, many_to_many or {})
     _history(model, created, update=False, by=by, reason=reason, when=when)
-    _after_change(model, created)
+    _after_change(model, created, created=True)
     RecordVersion.bump(model)
     return created
 
@@ -298,7 +299,7 @@ def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
     update_rows(model, objs, fields)
     _set_many_to_many(model, many_to_many or {})
     _history(model, objs, update=True, by=by, reason=reason, when=when)
-    _after_change(model, objs)
+    _after_change(model, objs, created=False)
     RecordVersion.bump(model)
 
 

@@ -84,16 +84,17 @@ class EventQuerySet(RecordQuerySet):
         changed = []
         for start in range(0, len(rows), 500):  # SQLite slows down on long IN lists
             chunk = rows[start : start + 500]
-            names = {}
-            for event_id, *parts in (
+            participants = {}
+            for event_id, *names in (
                 Participation.objects.using(self.db)
                 .filter(event_id__in=[row[0] for row in chunk])
                 .values_list("event_id", "person__name", "party__name", "title")
             ):
-                names.setdefault(event_id, []).extend(p for p in parts if p)
+                participants.setdefault(event_id, []).append(names)
             for pk, *values, sort_date, search_text in chunk:
                 derived = Event.derived_values(
-                    dict(zip(Event.DERIVED_FROM, values, strict=True)), names.get(pk, [])
+                    dict(zip(Event.DERIVED_FROM, values, strict=True)),
+                    Event.participant_names(participants.get(pk, [])),
                 )
                 if derived != (sort_date, search_text):
                     changed.append((pk, *derived))
@@ -525,15 +526,42 @@ class Event(Record):
         search_text = "\n".join(search_key(part) for part in (*own, *participant_names) if part)
         return sort_date, search_text
 
+    @staticmethod
+    def participant_names(participants):
+        """What the search text keeps of an event's participants: each one's person's
+        name, party's name and title, where given, in their order (position, then id).
+        ``participants``: ``(person's name, party's name, title)`` for each."""
+        return [name for names in participants for name in names if name]
+
+    def written_with(self, participations):
+        """Tell a new event the participations a bulk write creates with it, in their
+        order: its search text names them from its first write, so that no update of
+        the event follows theirs (:meth:`after_change` finds nothing to change)."""
+        self._written_with = []
+        for participation in participations:
+            person, party = participation.person, participation.party
+            names = (person and person.name, party and party.name, participation.title)
+            self._written_with.append(names)
+
     def prepare_write(self):
-        """The sort date, and a new event's search text from its own fields (its
-        participants follow in :meth:`after_change`)."""
+        """The sort date, and a new event's search text from its own fields and the
+        participations it is written with (:meth:`written_with`; others follow in
+        :meth:`after_change`)."""
         if self.start_date:
-            self.derive(participant_names=[] if self._state.adding else None)
+            names = None
+            if self._state.adding:
+                names = self.participant_names(getattr(self, "_written_with", []))
+            self.derive(participant_names=names)
 
     @classmethod
-    def after_change(cls, ids):
-        """The sort date and the search text follow every change of these events."""
+    def after_change(cls, ids, *, created=False):
+        """The sort date and the search text follow every change of these events.
+
+        Events just created derived both as they were written (:meth:`prepare_write`):
+        no participation can name an event before it exists, and those written after
+        it refresh it through ``Participation.after_change``."""
+        if created:
+            return
         ids = list(ids)
         for start in range(0, len(ids), 500):  # SQLite slows down on long IN lists
             cls.objects.filter(pk__in=ids[start : start + 500]).refresh_derived()
