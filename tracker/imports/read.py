@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..cells import CellError, one_line_ends
 from ..columns import TABLES
+from .pauses import collector_paused
 from .problems import Problem
 from .problems import translated as _
 
@@ -216,7 +217,8 @@ def read_files(files, *, progress=None):
     """
     tables, problems = {}, []
     for name, source in files.items():
-        table, rows, found = read_table(name, source, progress=progress)
+        with collector_paused():
+            table, rows, found = read_table(name, source, progress=progress)
         problems += found
         if table is None:
             continue

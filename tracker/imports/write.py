@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from ..models import Event, Participation
 from ..models.base import Record
 from ..models.bulk import create_with_history, delete_with_history, update_with_history
+from .pauses import collector_paused
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
 from .stored import stored_rows
@@ -117,6 +118,11 @@ def _introduce_participants(plan):
 
 def write_plan(plan, *, by, reason):
     """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
+    with collector_paused():
+        return _write_plan(plan, by=by, reason=reason)
+
+
+def _write_plan(plan, *, by, reason):
     undo = Undo()
     _introduce_participants(plan)
     deleted = [s.obj for model in reversed(MODELS) for s in plan.steps_of(model, DELETED)]

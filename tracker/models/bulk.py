@@ -7,6 +7,8 @@ changed it and why (:meth:`Record.stamp_change`), a history row for every row wr
 (many-to-many fields included), and one move of the record-wide :class:`RecordVersion`.
 """
 
+import datetime
+import decimal
 from operator import attrgetter
 
 from django.core.management.color import no_style
@@ -187,6 +189,39 @@ def _plain(field):
     return type(target) in _AS_THEY_ARE and not _computes_on_save(field)
 
 
+#: Values whose database form depends on nothing else: prepared once per insert.
+_IMMUTABLE = {datetime.date, datetime.time, datetime.timedelta, bool, decimal.Decimal}
+
+
+def _value_for_insert(field, connection, now):
+    """How an insert takes a field's database value from an instance, as a save does
+    (``pre_save``, then ``get_db_prep_save``), with two shortcuts: a timestamp set on
+    saving (``auto_now``, ``auto_now_add``) is the insert's one ``now``, prepared once;
+    a date, time, duration or decimal is prepared once for each value met."""
+    attname, prepare = field.attname, field.get_db_prep_save
+    if type(field) is models.DateTimeField and (field.auto_now or field.auto_now_add):
+        prepared = prepare(now, connection)
+
+        def stamp(obj):
+            setattr(obj, attname, now)
+            return prepared
+
+        return stamp
+    if _computes_on_save(field):
+        return lambda obj: prepare(field.pre_save(obj, True), connection)
+    memo = {}
+
+    def value(obj):
+        value = getattr(obj, attname)
+        if type(value) not in _IMMUTABLE:
+            return prepare(value, connection)
+        if value not in memo:
+            memo[value] = prepare(value, connection)
+        return memo[value]
+
+    return value
+
+
 def _take_related_ids(objs, fields):
     """A foreign key set to a record that had no id yet takes its id now, as a save
     does (``Model._prepare_related_fields_for_save``, for the fields of one model)."""
@@ -231,15 +266,12 @@ def insert_rows(model, objs, *, using=None):
     plain = [f for f in meta.concrete_fields if _plain(f)]
     other = [f for f in meta.concrete_fields if not _plain(f)]
     take = attrgetter(*(f.attname for f in plain))
-    steps = [
-        (f.attname, f.pre_save if _computes_on_save(f) else None, f.get_db_prep_save) for f in other
-    ]
+    now = timezone.now()
+    steps = [_value_for_insert(f, connection, now) for f in other]
     params = []
     for obj in objs:
         row = list(take(obj)) if len(plain) > 1 else [take(obj)]
-        for attname, pre_save, prepare in steps:
-            value = pre_save(obj, True) if pre_save else getattr(obj, attname)
-            row.append(prepare(value, connection))
+        row.extend([step(obj) for step in steps])
         params.append(row)
     quote = connection.ops.quote_name
     fields = [*plain, *other]
