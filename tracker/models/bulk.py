@@ -58,10 +58,17 @@ def _in_chunks(items, size=BATCH_SIZE):
 
 def _after_change(model, objs, *, created):
     """What the model derives from the rows written (``Record.after_change``; a part of an
-    event may have its own, such as ``Participation.after_change``)."""
+    event may have its own, such as ``Participation.after_change``). Rows already derived
+    from as they were written are left out (a new event's participations written with it:
+    ``Event.prepare_write`` marks them ``derived_by_event``)."""
     after_change = getattr(model, "after_change", None)
-    if after_change is not None:
-        after_change([obj.pk for obj in objs], created=created)
+    ids = []
+    for obj in objs:
+        if created and obj.__dict__.pop("derived_by_event", False):
+            continue
+        ids.append(obj.pk)
+    if after_change is not None and ids:
+        after_change(ids, created=created)
 
 
 def _history(model, objs, *, update, by, reason, when):

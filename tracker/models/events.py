@@ -534,24 +534,30 @@ class Event(Record):
         return [name for names in participants for name in names if name]
 
     def written_with(self, participations):
-        """Tell a new event the participations a bulk write creates with it, in their
-        order: its search text names them from its first write, so that no update of
-        the event follows theirs (:meth:`after_change` finds nothing to change)."""
-        self._written_with = []
-        for participation in participations:
-            person, party = participation.person, participation.party
-            names = (person and person.name, party and party.name, participation.title)
-            self._written_with.append(names)
+        """Tell a new event the participations a bulk write creates right after it, in
+        their order: its search text names them from its first write
+        (:meth:`prepare_write`), so that no update of the event follows theirs."""
+        self._written_with = list(participations)
 
     def prepare_write(self):
         """The sort date, and a new event's search text from its own fields and the
         participations it is written with (:meth:`written_with`; others follow in
-        :meth:`after_change`)."""
-        if self.start_date:
-            names = None
-            if self._state.adding:
-                names = self.participant_names(getattr(self, "_written_with", []))
-            self.derive(participant_names=names)
+        :meth:`after_change`). Those it names are marked ``derived_by_event``: the bulk
+        writers leave them out of ``Participation.after_change``, which would read the
+        event back to find nothing to change."""
+        if not self.start_date:
+            return
+        if not self._state.adding:
+            self.derive()
+            return
+        participations = getattr(self, "_written_with", [])
+        names = []
+        for participation in participations:
+            person, party = participation.person, participation.party
+            names.append((person and person.name, party and party.name, participation.title))
+        self.derive(participant_names=self.participant_names(names))
+        for participation in participations:
+            participation.derived_by_event = True
 
     @classmethod
     def after_change(cls, ids, *, created=False):
