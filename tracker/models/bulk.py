@@ -82,11 +82,37 @@ def write_history(model, ids, *, update, by, reason, when):
     history = model.history.model
     first = history._base_manager.aggregate(top=Max("history_id"))["top"] or 0
     kind = "~" if update else "+"
-    for chunk in _in_chunks(ids):
-        _copy_history(model, chunk, by=by, reason=reason, when=when, kind=kind)
+    groups = list(_id_groups(ids))
+    for group in groups:
+        _copy_history(model, group, by=by, reason=reason, when=when, kind=kind)
     for field in getattr(history, "_history_m2m_fields", []):
-        for chunk in _in_chunks(ids):
-            _copy_many_to_many_history(model, field, chunk, after=first)
+        for group in groups:
+            _copy_many_to_many_history(model, field, group, after=first)
+
+
+def _id_groups(ids):
+    """``ids`` in groups a statement can name at once: each run of at least
+    ``BATCH_SIZE`` consecutive ids as a ``range`` (one statement however long: the rows
+    an import creates), the others in lists of up to ``BATCH_SIZE``."""
+    ids = sorted(set(ids))
+    runs, single, start = [], [], 0
+    for n in range(1, len(ids) + 1):
+        if n == len(ids) or ids[n] != ids[n - 1] + 1:
+            run = ids[start:n]
+            if len(run) >= BATCH_SIZE:
+                runs.append(range(run[0], run[-1] + 1))
+            else:
+                single += run
+            start = n
+    yield from runs
+    yield from _in_chunks(single)
+
+
+def _where_ids(column, ids):
+    """``(condition, params)`` for a column holding one of ``ids`` (a list, or a range)."""
+    if isinstance(ids, range):
+        return f"{column} BETWEEN %s AND %s", [ids[0], ids[-1]]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def _copy_many_to_many_history(model, field, ids, *, after):
@@ -98,16 +124,17 @@ def _copy_many_to_many_history(model, field, ids, *, after):
     through = getattr(model, field.name).through
     columns = [f.column for f in through._meta.concrete_fields]
     source = quote(through._meta.get_field(field.m2m_field_name()).column)
+    where, params = _where_ids(f"t.{source}", ids)
     sql = (
         f"INSERT INTO {quote(m2m_history._meta.db_table)} "
         f"({', '.join(quote(c) for c in columns)}, {quote('history_id')}) "
         f"SELECT {', '.join('t.' + quote(c) for c in columns)}, h.{quote('history_id')} "
         f"FROM {quote(through._meta.db_table)} t JOIN {quote(history._meta.db_table)} h "
         f"ON h.{quote(model._meta.pk.column)} = t.{source} "
-        f"WHERE h.{quote('history_id')} > %s AND t.{source} IN ({', '.join(['%s'] * len(ids))})"
+        f"WHERE h.{quote('history_id')} > %s AND {where}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [after, *ids])
+        cursor.execute(sql, [after, *params])
 
 
 def update_rows(model, objs, fields, *, using=None):
@@ -368,8 +395,8 @@ class HistoryCollector(Collector):
         self.sort()
         for model, instances in self.data.items():
             if hasattr(model, "history") and not model._meta.auto_created:
-                for chunk in _in_chunks([obj.pk for obj in instances]):
-                    _copy_history(model, chunk, by=by, reason=reason, when=when, kind="-")
+                for group in _id_groups([obj.pk for obj in instances]):
+                    _copy_history(model, group, by=by, reason=reason, when=when, kind="-")
         for queryset in self.fast_deletes:
             queryset._raw_delete(using=self.using)
         self._update_fields()
@@ -450,10 +477,7 @@ def _copy_history(model, ids, *, by, reason, when, kind="+"):
     ``model`` (a list, or a range), copied in the database."""
     if not ids:
         return
-    if isinstance(ids, range):
-        where, params = "BETWEEN %s AND %s", [ids[0], ids[-1]]
-    else:
-        where, params = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    where, params = _where_ids("id", ids)
     history = model.history.model
     own = {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
     copied = [f.column for f in history._meta.concrete_fields if f.name not in own]
@@ -463,7 +487,7 @@ def _copy_history(model, ids, *, by, reason, when, kind="+"):
         f"INSERT INTO {quote(history._meta.db_table)} "
         f"({', '.join(quote(c) for c in [*copied, *stamps])}) "
         f"SELECT {', '.join(quote(c) for c in copied)}, %s, %s, %s, %s "
-        f"FROM {quote(model._meta.db_table)} WHERE id {where}"
+        f"FROM {quote(model._meta.db_table)} WHERE {where}"
     )
     with connection.cursor() as cursor:
         cursor.execute(
