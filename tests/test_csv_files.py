@@ -1,6 +1,7 @@
 """Files people write by hand, templates, links.csv, and files exported by the version
 before the field map (issue 10)."""
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -333,6 +334,34 @@ def test_import_queries_do_not_grow_with_the_rows(django_assert_max_num_queries)
         assert import_texts(unchanged, dry_run=True).plan.is_empty
     with django_assert_max_num_queries(len(dry)):
         import_texts(synthetic(5), dry_run=True)
+
+
+def test_new_events_are_written_naming_their_participants_with_no_update_after():
+    """A new event's search text names the participants imported with it from its
+    INSERT on: no UPDATE of the events follows (on PostgreSQL each would rewrite the row
+    and its trigram index entries), and the rule finds nothing left to refresh."""
+    with CaptureQueriesContext(connection) as queries:
+        import_texts(synthetic(5))
+
+    updates = [q["sql"] for q in queries if 'UPDATE "tracker_event" ' in q["sql"]]
+    assert updates == []
+    assert Event.objects.get(slug="e3").search_text == "talks 3\nperson 3\nparty 3"
+    assert Event.objects.refresh_derived() == 0
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it():
+    """Reading and writing pause the collector (``tracker.imports.pauses``): a worker that
+    imported is not left without it, and a caller's own pause is not undone."""
+    assert gc.isenabled()
+    import_texts(synthetic(2))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        import_texts(synthetic(2, start=100))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert Event.objects.count() == 6
 
 
 def test_rows_saved_one_by_one_after_an_import_take_the_next_ids():

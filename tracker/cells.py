@@ -213,6 +213,13 @@ def _text_value(text):
     return text
 
 
+def read_as_written(cells):
+    """Whether every one of ``cells`` is, as text, the value it reads as (no NUL, none
+    starting with an apostrophe): a whole row checked at once, not cell by cell."""
+    joined = "\n".join(cells)
+    return "\0" not in joined and "\n'" not in joined and joined[:1] != "'"
+
+
 # Lists in a cell -------------------------------------------------------------------
 
 

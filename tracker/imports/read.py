@@ -12,8 +12,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cells import CellError, one_line_ends
+from ..cells import CellError, one_line_ends, parser, read_as_written
 from ..columns import TABLES
+from .pauses import collector_paused
 from .problems import Problem
 from .problems import translated as _
 
@@ -122,8 +123,35 @@ def _header_problems(name, table, header):
     return problems
 
 
+#: How a text cell is read: where a row's cells read as written, they are taken as they are.
+TEXT = parser("string")
+
+
+class Columns(list):
+    """A file's columns, ``(name, parser)`` for each cell, with their names and the
+    columns that are not plain text (``typed``) at hand."""
+
+    def __init__(self, columns):
+        super().__init__(columns)
+        self.names = [column for column, _parse in self]
+        self.typed = [(column, parse) for column, parse in self if parse is not TEXT]
+
+
 def _parse_row(name, table, columns, cells, line, present):
-    """``columns``: ``(name, parser)`` for each cell."""
+    """``columns``: :class:`Columns`. A row's cells are read at once (text
+    cells as they are, when the row allows: :func:`read_as_written`), and one by one
+    only when one cannot be read, to name each that cannot."""
+    try:
+        if read_as_written(cells):
+            values = dict(zip(columns.names, cells, strict=True))
+            for column, parse in columns.typed:
+                values[column] = parse(values[column])
+        else:
+            values = {c: parse(text) for (c, parse), text in zip(columns, cells, strict=True)}
+    except CellError:
+        pass
+    else:
+        return Row(table, name, line, values, columns=present), []
     values, problems = {}, []
     for (column, parse), text in zip(columns, cells, strict=True):
         try:
@@ -137,12 +165,15 @@ def _number_rows(table, rows):
     """Without a ``position`` column, each event's rows are numbered in file order."""
     if "position" not in table.header:
         return
-    counters = {}
+    counters, numbered = {}, {}
     for row in rows:
         event = row.values.get("event")
         counters[event] = counters.get(event, 0) + 1
         row.values["position"] = counters[event]
-        row.columns = row.columns | {"position"}
+        columns = row.columns
+        if columns not in numbered:  # the rows of a file share their columns
+            numbered[columns] = columns | {"position"}
+        row.columns = numbered[columns]
 
 
 def read_table(name, source, *, table=None, progress=None):
@@ -167,7 +198,7 @@ def read_table(name, source, *, table=None, progress=None):
     if problems:
         return table, [], problems
     rows, line = [], 2
-    columns = [(c.name, c.parser) for c in (table.column(column) for column in header)]
+    columns = Columns((c.name, c.parser) for c in (table.column(column) for column in header))
     present = frozenset(header)
     while True:
         try:
@@ -206,7 +237,8 @@ def read_files(files, *, progress=None):
     """
     tables, problems = {}, []
     for name, source in files.items():
-        table, rows, found = read_table(name, source, progress=progress)
+        with collector_paused():
+            table, rows, found = read_table(name, source, progress=progress)
         problems += found
         if table is None:
             continue

@@ -12,9 +12,10 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from ..models import Event
+from ..models import Event, Participation
 from ..models.base import Record
 from ..models.bulk import create_with_history, delete_with_history, update_with_history
+from .pauses import collector_paused
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
 from .stored import stored_rows
@@ -102,9 +103,28 @@ def _write_model(model, steps, *, by, reason, undo):
     )
 
 
+def _introduce_participants(plan):
+    """Each new event learns the participations created with it, in the order their ids
+    will give them, so that it is written naming them (``Event.written_with``)."""
+    new = {id(s.obj): [] for s in plan.steps[Event] if s.action == CREATED}
+    for step in plan.steps_of(Participation, CREATED):
+        event = step.obj.event
+        if id(event) in new:
+            new[id(event)].append(step.obj)
+    for step in plan.steps[Event]:
+        if step.action == CREATED:
+            step.obj.written_with(sorted(new[id(step.obj)], key=lambda p: p.position))
+
+
 def write_plan(plan, *, by, reason):
     """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
+    with collector_paused():
+        return _write_plan(plan, by=by, reason=reason)
+
+
+def _write_plan(plan, *, by, reason):
     undo = Undo()
+    _introduce_participants(plan)
     deleted = [s.obj for model in reversed(MODELS) for s in plan.steps_of(model, DELETED)]
     for obj in deleted:
         undo.deleted(obj)

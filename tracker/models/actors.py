@@ -112,8 +112,11 @@ class Party(Record):
         return reverse("party-detail", kwargs={"slug": self.slug})
 
     @classmethod
-    def after_change(cls, ids):
-        """A renamed party's events are found by the new name, in the same transaction."""
+    def after_change(cls, ids, *, created=False):
+        """A renamed party's events are found by the new name, in the same transaction
+        (a new one is named by no event yet)."""
+        if created:
+            return
         from .events import Event
         from .participations import Participation
 
@@ -177,8 +180,11 @@ class Person(Record):
         return reverse("person-detail", kwargs={"slug": self.slug})
 
     @classmethod
-    def after_change(cls, ids):
-        """A renamed person's events are found by the new name, in the same transaction."""
+    def after_change(cls, ids, *, created=False):
+        """A renamed person's events are found by the new name, in the same transaction
+        (a new one is named by no event yet)."""
+        if created:
+            return
         from .events import Event
         from .participations import Participation
 

@@ -201,9 +201,10 @@ class Record(models.Model):
     def save(self, *args, **kwargs):
         """Saves keep the derived fields: :meth:`prepare_write` before, :meth:`after_change`
         after (inside the caller's transaction)."""
+        created = self._state.adding
         self.prepare_write()
         super().save(*args, **kwargs)
-        type(self).after_change([self.pk])
+        type(self).after_change([self.pk], created=created)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -248,8 +249,9 @@ class Record(models.Model):
         here); the bulk writers (``tracker.models.bulk``) call it too."""
 
     @classmethod
-    def after_change(cls, ids):
-        """Hook for what a model derives from its rows after they change (nothing here).
+    def after_change(cls, ids, *, created=False):
+        """Hook for what a model derives from its rows after they change (nothing here);
+        ``created``: the rows were just created.
 
         Every write path calls it: single saves, :meth:`RecordQuerySet.record_change` and
         the bulk writers."""

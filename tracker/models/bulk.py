@@ -7,6 +7,8 @@ changed it and why (:meth:`Record.stamp_change`), a history row for every row wr
 (many-to-many fields included), and one move of the record-wide :class:`RecordVersion`.
 """
 
+import datetime
+import decimal
 from operator import attrgetter
 
 from django.core.management.color import no_style
@@ -54,12 +56,19 @@ def _in_chunks(items, size=BATCH_SIZE):
         yield items[start : start + size]
 
 
-def _after_change(model, objs):
+def _after_change(model, objs, *, created):
     """What the model derives from the rows written (``Record.after_change``; a part of an
-    event may have its own, such as ``Participation.after_change``)."""
+    event may have its own, such as ``Participation.after_change``). Rows already derived
+    from as they were written are left out (a new event's participations written with it:
+    ``Event.prepare_write`` marks them ``derived_by_event``)."""
     after_change = getattr(model, "after_change", None)
-    if after_change is not None:
-        after_change([obj.pk for obj in objs])
+    ids = []
+    for obj in objs:
+        if created and obj.__dict__.pop("derived_by_event", False):
+            continue
+        ids.append(obj.pk)
+    if after_change is not None and ids:
+        after_change(ids, created=created)
 
 
 def _history(model, objs, *, update, by, reason, when):
@@ -73,11 +82,44 @@ def write_history(model, ids, *, update, by, reason, when):
     history = model.history.model
     first = history._base_manager.aggregate(top=Max("history_id"))["top"] or 0
     kind = "~" if update else "+"
-    for chunk in _in_chunks(ids):
-        _copy_history(model, chunk, by=by, reason=reason, when=when, kind=kind)
+    groups = list(_id_groups(ids))
+    for group in groups:
+        _copy_history(model, group, by=by, reason=reason, when=when, kind=kind)
     for field in getattr(history, "_history_m2m_fields", []):
-        for chunk in _in_chunks(ids):
-            _copy_many_to_many_history(model, field, chunk, after=first)
+        for group in groups:
+            _copy_many_to_many_history(model, field, group, after=first)
+
+
+def _id_groups(ids):
+    """``ids`` in groups a statement can name at once: each run of at least
+    ``BATCH_SIZE`` consecutive ids as a ``range`` (one statement however long: the rows
+    an import creates), the others in lists of up to ``BATCH_SIZE`` (on PostgreSQL, all
+    of them in one list: one array)."""
+    ids = sorted(set(ids))
+    if connection.vendor == "postgresql":
+        if ids:
+            yield ids
+        return
+    runs, single, start = [], [], 0
+    for n in range(1, len(ids) + 1):
+        if n == len(ids) or ids[n] != ids[n - 1] + 1:
+            run = ids[start:n]
+            if len(run) >= BATCH_SIZE:
+                runs.append(range(run[0], run[-1] + 1))
+            else:
+                single += run
+            start = n
+    yield from runs
+    yield from _in_chunks(single)
+
+
+def _where_ids(column, ids):
+    """``(condition, params)`` for a column holding one of ``ids`` (a list, or a range)."""
+    if isinstance(ids, range):
+        return f"{column} BETWEEN %s AND %s", [ids[0], ids[-1]]
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def _copy_many_to_many_history(model, field, ids, *, after):
@@ -89,16 +131,17 @@ def _copy_many_to_many_history(model, field, ids, *, after):
     through = getattr(model, field.name).through
     columns = [f.column for f in through._meta.concrete_fields]
     source = quote(through._meta.get_field(field.m2m_field_name()).column)
+    where, params = _where_ids(f"t.{source}", ids)
     sql = (
         f"INSERT INTO {quote(m2m_history._meta.db_table)} "
         f"({', '.join(quote(c) for c in columns)}, {quote('history_id')}) "
         f"SELECT {', '.join('t.' + quote(c) for c in columns)}, h.{quote('history_id')} "
         f"FROM {quote(through._meta.db_table)} t JOIN {quote(history._meta.db_table)} h "
         f"ON h.{quote(model._meta.pk.column)} = t.{source} "
-        f"WHERE h.{quote('history_id')} > %s AND t.{source} IN ({', '.join(['%s'] * len(ids))})"
+        f"WHERE h.{quote('history_id')} > %s AND {where}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [after, *ids])
+        cursor.execute(sql, [after, *params])
 
 
 def update_rows(model, objs, fields, *, using=None):
@@ -187,15 +230,49 @@ def _plain(field):
     return type(target) in _AS_THEY_ARE and not _computes_on_save(field)
 
 
+#: Values whose database form depends on nothing else: prepared once per insert.
+_IMMUTABLE = {datetime.date, datetime.time, datetime.timedelta, bool, decimal.Decimal}
+
+
+def _value_for_insert(field, connection, now):
+    """How an insert takes a field's database value from an instance, as a save does
+    (``pre_save``, then ``get_db_prep_save``), with two shortcuts: a timestamp set on
+    saving (``auto_now``, ``auto_now_add``) is the insert's one ``now``, prepared once;
+    a date, time, duration or decimal is prepared once for each value met."""
+    attname, prepare = field.attname, field.get_db_prep_save
+    if type(field) is models.DateTimeField and (field.auto_now or field.auto_now_add):
+        prepared = prepare(now, connection)
+
+        def stamp(obj):
+            setattr(obj, attname, now)
+            return prepared
+
+        return stamp
+    if _computes_on_save(field):
+        return lambda obj: prepare(field.pre_save(obj, True), connection)
+    memo = {}
+
+    def value(obj):
+        value = getattr(obj, attname)
+        if type(value) not in _IMMUTABLE:
+            return prepare(value, connection)
+        if value not in memo:
+            memo[value] = prepare(value, connection)
+        return memo[value]
+
+    return value
+
+
 def _take_related_ids(objs, fields):
     """A foreign key set to a record that had no id yet takes its id now, as a save
     does (``Model._prepare_related_fields_for_save``, for the fields of one model)."""
-    keys = [f for f in fields if f.many_to_one]
+    keys = [(f, f.attname, f.cache_name) for f in fields if f.many_to_one]
     for obj in objs:
-        for field in keys:
-            if getattr(obj, field.attname) is not None:
+        cached = obj._state.fields_cache
+        for field, attname, cache_name in keys:
+            if getattr(obj, attname) is not None:
                 continue
-            related = field.get_cached_value(obj, None)
+            related = cached.get(cache_name)
             if related is None:
                 continue
             if related.pk is None:
@@ -203,13 +280,14 @@ def _take_related_ids(objs, fields):
                     f"insert_rows() prohibited to prevent data loss due to unsaved "
                     f"related object '{field.name}'."
                 )
-            setattr(obj, field.attname, related.pk)
+            setattr(obj, attname, related.pk)
 
 
 def insert_rows(model, objs, *, using=None):
     """Insert ``objs`` (unsaved instances of ``model``) as ``bulk_create`` does, without
-    building its statements field by field: on PostgreSQL a statement per 2,500 rows,
-    each column one array; elsewhere one short statement prepared once for every row.
+    building its statements field by field: on PostgreSQL by ``COPY``, the rows streamed
+    as values (an array literal of 2,500 rows' texts took longer to write out and to
+    parse than to insert); elsewhere one short statement prepared once for every row.
 
     Rows without an id get the next ones after the highest stored or given (the caller
     holds the write lock, :meth:`RecordVersion.queue_write`); the database's id sequence
@@ -230,27 +308,23 @@ def insert_rows(model, objs, *, using=None):
     plain = [f for f in meta.concrete_fields if _plain(f)]
     other = [f for f in meta.concrete_fields if not _plain(f)]
     take = attrgetter(*(f.attname for f in plain))
-    steps = [
-        (f.attname, f.pre_save if _computes_on_save(f) else None, f.get_db_prep_save) for f in other
-    ]
+    now = timezone.now()
+    steps = [_value_for_insert(f, connection, now) for f in other]
     params = []
     for obj in objs:
         row = list(take(obj)) if len(plain) > 1 else [take(obj)]
-        for attname, pre_save, prepare in steps:
-            value = pre_save(obj, True) if pre_save else getattr(obj, attname)
-            row.append(prepare(value, connection))
+        row.extend([step(obj) for step in steps])
         params.append(row)
     quote = connection.ops.quote_name
     fields = [*plain, *other]
-    insert = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+    columns = f"{quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # a column of values an array, as Django does
-            types = [f.db_type(connection).split("(")[0] for f in fields]
-            sql = insert + f"SELECT * FROM UNNEST({', '.join(f'(%s)::{t}[]' for t in types)})"
-            for chunk in _in_chunks(params, 5 * BATCH_SIZE):
-                cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+        if connection.vendor == "postgresql":  # rows streamed by COPY: no statement to parse
+            with cursor.cursor.copy(f"COPY {columns} FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
         else:  # one statement, prepared once, for every row
-            sql = insert + f"VALUES ({', '.join(['%s'] * len(fields))})"
+            sql = f"INSERT INTO {columns} VALUES ({', '.join(['%s'] * len(fields))})"
             for chunk in _in_chunks(params, 5 * BATCH_SIZE):
                 cursor.executemany(sql, chunk)
         for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
@@ -278,7 +352,7 @@ def create_with_history(model, objs, *, by, reason, many_to_many=None):
     created = insert_rows(model, objs)
     _set_many_to_many(model, many_to_many or {})
     _history(model, created, update=False, by=by, reason=reason, when=when)
-    _after_change(model, created)
+    _after_change(model, created, created=True)
     RecordVersion.bump(model)
     return created
 
@@ -298,7 +372,7 @@ def update_with_history(model, objs, fields, *, by, reason, many_to_many=None):
     update_rows(model, objs, fields)
     _set_many_to_many(model, many_to_many or {})
     _history(model, objs, update=True, by=by, reason=reason, when=when)
-    _after_change(model, objs)
+    _after_change(model, objs, created=False)
     RecordVersion.bump(model)
 
 
@@ -328,8 +402,8 @@ class HistoryCollector(Collector):
         self.sort()
         for model, instances in self.data.items():
             if hasattr(model, "history") and not model._meta.auto_created:
-                for chunk in _in_chunks([obj.pk for obj in instances]):
-                    _copy_history(model, chunk, by=by, reason=reason, when=when, kind="-")
+                for group in _id_groups([obj.pk for obj in instances]):
+                    _copy_history(model, group, by=by, reason=reason, when=when, kind="-")
         for queryset in self.fast_deletes:
             queryset._raw_delete(using=self.using)
         self._update_fields()
@@ -410,10 +484,7 @@ def _copy_history(model, ids, *, by, reason, when, kind="+"):
     ``model`` (a list, or a range), copied in the database."""
     if not ids:
         return
-    if isinstance(ids, range):
-        where, params = "BETWEEN %s AND %s", [ids[0], ids[-1]]
-    else:
-        where, params = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    where, params = _where_ids("id", ids)
     history = model.history.model
     own = {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
     copied = [f.column for f in history._meta.concrete_fields if f.name not in own]
@@ -423,7 +494,7 @@ def _copy_history(model, ids, *, by, reason, when, kind="+"):
         f"INSERT INTO {quote(history._meta.db_table)} "
         f"({', '.join(quote(c) for c in [*copied, *stamps])}) "
         f"SELECT {', '.join(quote(c) for c in copied)}, %s, %s, %s, %s "
-        f"FROM {quote(model._meta.db_table)} WHERE id {where}"
+        f"FROM {quote(model._meta.db_table)} WHERE {where}"
     )
     with connection.cursor() as cursor:
         cursor.execute(

@@ -84,16 +84,17 @@ class EventQuerySet(RecordQuerySet):
         changed = []
         for start in range(0, len(rows), 500):  # SQLite slows down on long IN lists
             chunk = rows[start : start + 500]
-            names = {}
-            for event_id, *parts in (
+            participants = {}
+            for event_id, *names in (
                 Participation.objects.using(self.db)
                 .filter(event_id__in=[row[0] for row in chunk])
                 .values_list("event_id", "person__name", "party__name", "title")
             ):
-                names.setdefault(event_id, []).extend(p for p in parts if p)
+                participants.setdefault(event_id, []).append(names)
             for pk, *values, sort_date, search_text in chunk:
                 derived = Event.derived_values(
-                    dict(zip(Event.DERIVED_FROM, values, strict=True)), names.get(pk, [])
+                    dict(zip(Event.DERIVED_FROM, values, strict=True)),
+                    Event.participant_names(participants.get(pk, [])),
                 )
                 if derived != (sort_date, search_text):
                     changed.append((pk, *derived))
@@ -525,15 +526,48 @@ class Event(Record):
         search_text = "\n".join(search_key(part) for part in (*own, *participant_names) if part)
         return sort_date, search_text
 
+    @staticmethod
+    def participant_names(participants):
+        """What the search text keeps of an event's participants: each one's person's
+        name, party's name and title, where given, in their order (position, then id).
+        ``participants``: ``(person's name, party's name, title)`` for each."""
+        return [name for names in participants for name in names if name]
+
+    def written_with(self, participations):
+        """Tell a new event the participations a bulk write creates right after it, in
+        their order: its search text names them from its first write
+        (:meth:`prepare_write`), so that no update of the event follows theirs."""
+        self._written_with = list(participations)
+
     def prepare_write(self):
-        """The sort date, and a new event's search text from its own fields (its
-        participants follow in :meth:`after_change`)."""
-        if self.start_date:
-            self.derive(participant_names=[] if self._state.adding else None)
+        """The sort date, and a new event's search text from its own fields and the
+        participations it is written with (:meth:`written_with`; others follow in
+        :meth:`after_change`). Those it names are marked ``derived_by_event``: the bulk
+        writers leave them out of ``Participation.after_change``, which would read the
+        event back to find nothing to change."""
+        if not self.start_date:
+            return
+        if not self._state.adding:
+            self.derive()
+            return
+        participations = getattr(self, "_written_with", [])
+        names = []
+        for participation in participations:
+            person, party = participation.person, participation.party
+            names.append((person and person.name, party and party.name, participation.title))
+        self.derive(participant_names=self.participant_names(names))
+        for participation in participations:
+            participation.derived_by_event = True
 
     @classmethod
-    def after_change(cls, ids):
-        """The sort date and the search text follow every change of these events."""
+    def after_change(cls, ids, *, created=False):
+        """The sort date and the search text follow every change of these events.
+
+        Events just created derived both as they were written (:meth:`prepare_write`):
+        no participation can name an event before it exists, and those written after
+        it refresh it through ``Participation.after_change``."""
+        if created:
+            return
         ids = list(ids)
         for start in range(0, len(ids), 500):  # SQLite slows down on long IN lists
             cls.objects.filter(pk__in=ids[start : start + 500]).refresh_derived()

@@ -143,7 +143,7 @@ class Participation(models.Model):
         return result
 
     @classmethod
-    def after_change(cls, ids):
+    def after_change(cls, ids, *, created=False):
         """Participations written in bulk: their events' search text names them."""
         ids, events = list(ids), set()
         for start in range(0, len(ids), 500):  # SQLite slows down on long IN lists
