@@ -1,7 +1,6 @@
 """Files people write by hand, templates, links.csv, and files exported by the version
 before the field map (issue 10)."""
 
-import gc
 from pathlib import Path
 
 import pytest
@@ -347,21 +346,6 @@ def test_new_events_are_written_naming_their_participants_with_no_update_after()
     assert updates == []
     assert Event.objects.get(slug="e3").search_text == "talks 3\nperson 3\nparty 3"
     assert Event.objects.refresh_derived() == 0
-
-
-def test_an_import_leaves_the_garbage_collector_as_it_found_it():
-    """Reading and writing pause the collector (``tracker.imports.pauses``): a worker that
-    imported is not left without it, and a caller's own pause is not undone."""
-    assert gc.isenabled()
-    import_texts(synthetic(2))
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        import_texts(synthetic(2, start=100))
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-    assert Event.objects.count() == 6
 
 
 def test_rows_saved_one_by_one_after_an_import_take_the_next_ids():

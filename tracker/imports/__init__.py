@@ -5,14 +5,13 @@ change, then write the plan as it stands.
 page and the benchmark call it); the seed loader shares every step but reading.
 """
 
-import contextlib
-import gc
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
 from ..models import ImportBatch, RecordVersion
 from .parts import check_derived, plan_citations, plan_links, plan_outcomes, plan_participations
+from .pauses import collector_paused
 from .planning import Context, Options, collect_references, load_events, plan_events, plan_records
 from .problems import SHOWN, ImportRefused, Problem, listing, one_language
 from .read import read_files
@@ -50,22 +49,6 @@ def build_plan(tables, *, options, records=None, problems=()):
             raise ImportRefused(context.problems)
         check_derived(context)  # notes only, on rows that are all fine
     return context.plan
-
-
-@contextlib.contextmanager
-def collector_paused():
-    """Python's cyclic garbage collector paused, as it was before, for an import's length.
-    An import builds hundreds of thousands of objects (rows, records, steps) that all live
-    until it ends; their number sets the collector off again and again, and each time it
-    walks them all (a third of an import's time at ten thousand events). Garbage made in
-    between is collected once it runs again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass
