@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # make test runs the suite in one process per core (pytest-xdist); TEST_WORKERS=0 runs it in one.
+# Tests are handed out in collection order (--dist load), so each worker keeps
+# pytest-django's order: database tests before transactional ones, which empty the tables
+# (the roles' groups with them). Work stealing handed a worker database tests after its
+# transactional ones, and they met no Editor group.
 TEST_WORKERS ?= auto
 # Local commands run in debug mode, said out loud: manage.py never guesses it.
 DEV := DJANGO_DEBUG=1
@@ -25,7 +29,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=20
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist load --durations=20
 
 benchmark: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py

@@ -47,12 +47,14 @@ HELD_BACK = {
 
 
 #: The modules that hold the suite's longest tests (``make test`` names the twenty
-#: slowest), longest first. Their tests that need no test database run before all
-#: others; the rest run first within their pytest-django group (database tests, then
-#: transactional tests, whose emptied tables the next database test must not meet, then
-#: the rest). So pytest-xdist's work stealing ends the run on short tests instead of one
-#: worker waiting on a long one. A module not named here keeps its place: the list
-#: orders, it selects nothing.
+#: slowest), longest first. Their tests run first within their pytest-django group
+#: (database tests, then transactional tests, whose emptied tables and moved sequences
+#: the next database test must not meet, then the rest), so that pytest-xdist's workers
+#: end each group on short tests instead of one worker waiting on a long one.
+#: The groups keep their order, and ``make test`` hands tests to the workers in it
+#: (``--dist load``): a database test run after a transactional one meets emptied tables,
+#: without the roles' groups. A module not named here keeps its place: the list orders,
+#: it selects nothing.
 LONG_FIRST = [
     "tests/test_make_run.py",
     "tests/test_admin_versions.py",
@@ -86,8 +88,7 @@ def pytest_collection_modifyitems(items):
     rank = {module: i for i, module in enumerate(LONG_FIRST)}
 
     def place(item):
-        group, long = django_group(item), rank.get(item.nodeid.split("::")[0], len(rank))
-        return (-1, long) if group == 2 and long < len(rank) else (group, long)
+        return django_group(item), rank.get(item.nodeid.split("::")[0], len(rank))
 
     items.sort(key=place)
 
