@@ -366,6 +366,23 @@ def test_rows_saved_one_by_one_after_an_import_take_the_next_ids():
     assert Event.history.filter(history_type="+").count() == Event.objects.count()
 
 
+def test_an_import_never_gives_a_new_row_the_id_of_a_deleted_one():
+    """A deleted event's history, the change log and calendar subscribers still know it by
+    its id: rows the import creates take ids past every id the table ever gave, not just
+    past the rows it holds now."""
+    import_texts(synthetic(3))
+    gone, gone_participation = Event.objects.order_by("-pk")[0], Participation.objects.latest("pk")
+    gone_id, gone_participation_id = gone.pk, gone_participation.pk
+    gone_participation.delete()
+    gone.delete()
+    import_texts(synthetic(2, start=50))
+    new = Event.objects.filter(slug__in=["e50", "e51"])
+    assert min(new.values_list("pk", flat=True)) > gone_id
+    fresh = Participation.objects.filter(event__in=new).values_list("pk", flat=True)
+    assert min(fresh) > gone_participation_id
+    assert Event.history.filter(id=gone_id).values_list("slug", flat=True).distinct().count() == 1
+
+
 def changed_everywhere(texts):
     """Every event retitled, every participation in another role, every outcome broken
     and no longer carried out, every link of another kind: updates, creates and deletes

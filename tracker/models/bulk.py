@@ -283,6 +283,25 @@ def _take_related_ids(objs, fields):
             setattr(obj, attname, related.pk)
 
 
+def first_free_id(model, connection):
+    """The first id that no row of ``model`` ever had: past the highest stored one and
+    past the database's own high-water mark (the id sequence on PostgreSQL, SQLite's
+    ``sqlite_sequence``). A deleted row's id is never given again: its history, the change
+    log and calendar subscribers still know the deleted event by it."""
+    table = model._meta.db_table
+    top = model._base_manager.db_manager(connection.alias).aggregate(top=Max("pk"))["top"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])
+            (sequence,) = cursor.fetchone()
+            # The name comes from the catalogue, quoted and schema-qualified.
+            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}")
+        else:
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        mark = cursor.fetchone()
+    return max(top or 0, mark[0] if mark else 0) + 1
+
+
 def insert_rows(model, objs, *, using=None):
     """Insert ``objs`` (unsaved instances of ``model``) as ``bulk_create`` does, without
     building its statements field by field: on PostgreSQL by ``COPY``, the rows streamed
@@ -300,8 +319,7 @@ def insert_rows(model, objs, *, using=None):
     meta = model._meta
     _take_related_ids(objs, meta.concrete_fields)
     given = [obj.pk for obj in objs if obj.pk is not None]
-    top = model._base_manager.db_manager(connection.alias).aggregate(top=Max("pk"))["top"]
-    next_id = max([top or 0, *given]) + 1
+    next_id = max([first_free_id(model, connection) - 1, *given]) + 1
     for obj in objs:
         if obj.pk is None:
             obj.pk, next_id = next_id, next_id + 1
@@ -458,7 +476,7 @@ def insert_with_history(model, rows, *, by=None, reason, prepared=()):
         for name, value in defaults.items()
         if name in {f.attname for f in fields}
     }
-    start = (model._base_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
+    start = first_free_id(model, connection)
     names = ["id", *defaults]
     adapt = {name: model._meta.get_field(name).get_db_prep_save for name in prepared}
     table = connection.ops.quote_name(model._meta.db_table)
