@@ -22,7 +22,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part, new
+from .stored import Loader, Part, instances, new
 
 
 @dataclass
@@ -176,14 +176,15 @@ def load_events(context):
     loader = Loader()
     events = Event.objects.order_by()
     if owners:
-        context.stored |= {e.slug: e for e in events.filter(Among("slug", owners))}
+        context.stored |= {e.slug: e for e in instances(events.filter(Among("slug", owners)))}
     stored = list(context.stored.values())
     loader.related(stored, ["process"])
     for part in _parts_to_fetch(context):
         loader.parts(stored, part)
     context.events = dict(context.stored)
     if targets - owners:
-        context.events |= {e.slug: e for e in events.filter(Among("slug", targets - owners))}
+        others = events.filter(Among("slug", targets - owners))
+        context.events |= {e.slug: e for e in instances(others)}
 
 
 def _parts_to_fetch(context):

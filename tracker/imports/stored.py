@@ -16,6 +16,7 @@ from django.db.models import Model, signals
 from django.db.models.base import ModelState
 from django.db.models.query_utils import DeferredAttribute
 
+from ..models.base import Record
 from .among import Among
 
 
@@ -153,15 +154,14 @@ def instances(queryset):
     ``Model.from_db`` builds them, without the steps of ``Model.__init__`` that a row
     read whole does not need (defaults, keyword arguments): at ten thousand events an
     import reads a hundred thousand rows. A model that builds its instances its own way
-    (its own ``from_db``, ``post_init`` receivers) is read as usual."""
+    (a ``from_db`` of its own, ``post_init`` receivers) is read as usual."""
     model = queryset.model
-    if model.from_db.__func__ is not Model.from_db.__func__ or signals.post_init.has_listeners(
-        model
-    ):
+    if model.from_db.__func__ not in _FROM_DB or signals.post_init.has_listeners(model):
         yield from queryset
         return
     names = [f.attname for f in model._meta.concrete_fields]
     setters = [name for name in names if _sets(model, name)]
+    loaded = model.after_load if model.from_db.__func__ is Record.from_db.__func__ else None
     db, new = queryset.db, object.__new__
     for values in queryset.values_list(*names):
         obj = new(model)
@@ -170,7 +170,14 @@ def instances(queryset):
         state.adding, state.db = False, db
         for name in setters:  # a field that keeps its value its own way (a country)
             setattr(obj, name, obj.__dict__[name])
+        if loaded:
+            loaded(obj)
         yield obj
+
+
+#: The ``from_db`` that :func:`instances` does the work of: Django's, and a record's
+#: (Django's, then :meth:`~tracker.models.base.Record.after_load`).
+_FROM_DB = (Model.from_db.__func__, Record.from_db.__func__)
 
 
 def new(model, **values):
