@@ -17,11 +17,12 @@ from ..models import (
     Event,
     Party,
 )
+from .among import Among
 from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part, new
+from .stored import Loader, Part, instances, new
 
 
 @dataclass
@@ -162,7 +163,7 @@ class _Reference:
 
 def load_events(context):
     """Stored events that own rows in the files, with their parts (as export reads them),
-    and the other events the files point to: a few queries per 500 events."""
+    and the other events the files point to: a few queries, however many events."""
     owners, targets = set(), set()
     for row in context.rows(EVENTS):
         owners.add(row.values["slug"])
@@ -173,17 +174,17 @@ def load_events(context):
             targets |= set(row.values.get(name, []))
     targets |= {row.values["to_event"] for row in context.rows(LINKS)}
     loader = Loader()
-    for chunk in in_chunks(owners):
-        context.stored |= {
-            event.slug: event for event in Event.objects.filter(slug__in=chunk).order_by()
-        }
+    events = Event.objects.order_by()
+    if owners:
+        context.stored |= {e.slug: e for e in instances(events.filter(Among("slug", owners)))}
     stored = list(context.stored.values())
     loader.related(stored, ["process"])
     for part in _parts_to_fetch(context):
         loader.parts(stored, part)
     context.events = dict(context.stored)
-    for chunk in in_chunks(targets - owners):
-        context.events |= {e.slug: e for e in Event.objects.filter(slug__in=chunk).order_by()}
+    if targets - owners:
+        others = events.filter(Among("slug", targets - owners))
+        context.events |= {e.slug: e for e in instances(others)}
 
 
 def _parts_to_fetch(context):

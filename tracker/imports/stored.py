@@ -1,5 +1,5 @@
 """Step 3's reading: the stored rows an import compares the files with, one query per
-table (per chunk of 500 rows it hangs on), joined in Python.
+table (its owners' ids sent as one parameter, see :mod:`.among`), joined in Python.
 
 ``prefetch_related`` would run as many queries, but it clones a queryset for every
 event and builds a related record (a person, a party, a source) once for every row that
@@ -16,7 +16,8 @@ from django.db.models import Model, signals
 from django.db.models.base import ModelState
 from django.db.models.query_utils import DeferredAttribute
 
-from .references import in_chunks
+from ..models.base import Record
+from .among import Among
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,10 @@ class Loader:
         grouped = {pk: [] for pk in by_pk}
         rows = []
         rows_of = _within_owner(relation.related_model._default_manager.all(), key)
-        for chunk in in_chunks(list(by_pk)):
-            for row in instances(rows_of.filter(**{f"{key.attname}__in": chunk})):
-                key.set_cached_value(row, by_pk[getattr(row, key.attname)])
-                grouped[getattr(row, key.attname)].append(row)
-                rows.append(row)
+        for row in instances(rows_of.filter(Among(key.attname, by_pk))):
+            key.set_cached_value(row, by_pk[getattr(row, key.attname)])
+            grouped[getattr(row, key.attname)].append(row)
+            rows.append(row)
         for pk, group in grouped.items():
             _keep(by_pk[pk], relation.get_accessor_name(), group)
         return rows
@@ -106,10 +106,10 @@ class Loader:
         model = field.related_model
         order = [_through(target, name) for name in model._meta.ordering]
         grouped = {o.pk: [] for o in owners}
-        for chunk in in_chunks(list(grouped)):
-            pairs = through._default_manager.filter(**{f"{source}__in": chunk})
-            for owner, related in pairs.order_by(*order).values_list(source, target):
-                grouped[owner].append(related)
+        owner_id = through._meta.get_field(source).attname
+        pairs = through._default_manager.filter(Among(owner_id, grouped))
+        for owner, related in pairs.order_by(*order).values_list(source, target):
+            grouped[owner].append(related)
         self._records(model, {pk for ids in grouped.values() for pk in ids})
         known = self.known[model]
         for obj in owners:
@@ -117,12 +117,12 @@ class Loader:
         return []
 
     def _records(self, model, ids):
-        """Make sure the records ``ids`` of ``model`` are known: one query per 500 new."""
+        """Make sure the records ``ids`` of ``model`` are known: one query for the new."""
         known = self.known.setdefault(model, {})
-        for chunk in in_chunks(sorted(set(ids) - set(known) - {None})):
-            known |= {
-                r.pk: r for r in instances(model._base_manager.filter(pk__in=chunk).order_by())
-            }
+        wanted = sorted(set(ids) - set(known) - {None})
+        if wanted:
+            rows = model._base_manager.filter(Among(model._meta.pk.attname, wanted)).order_by()
+            known |= {r.pk: r for r in instances(rows)}
         return known
 
 
@@ -154,15 +154,14 @@ def instances(queryset):
     ``Model.from_db`` builds them, without the steps of ``Model.__init__`` that a row
     read whole does not need (defaults, keyword arguments): at ten thousand events an
     import reads a hundred thousand rows. A model that builds its instances its own way
-    (its own ``from_db``, ``post_init`` receivers) is read as usual."""
+    (a ``from_db`` of its own, ``post_init`` receivers) is read as usual."""
     model = queryset.model
-    if model.from_db.__func__ is not Model.from_db.__func__ or signals.post_init.has_listeners(
-        model
-    ):
+    if model.from_db.__func__ not in _FROM_DB or signals.post_init.has_listeners(model):
         yield from queryset
         return
     names = [f.attname for f in model._meta.concrete_fields]
     setters = [name for name in names if _sets(model, name)]
+    loaded = model.after_load if model.from_db.__func__ is Record.from_db.__func__ else None
     db, new = queryset.db, object.__new__
     for values in queryset.values_list(*names):
         obj = new(model)
@@ -171,7 +170,14 @@ def instances(queryset):
         state.adding, state.db = False, db
         for name in setters:  # a field that keeps its value its own way (a country)
             setattr(obj, name, obj.__dict__[name])
+        if loaded:
+            loaded(obj)
         yield obj
+
+
+#: The ``from_db`` that :func:`instances` does the work of: Django's, and a record's
+#: (Django's, then :meth:`~tracker.models.base.Record.after_load`).
+_FROM_DB = (Model.from_db.__func__, Record.from_db.__func__)
 
 
 def new(model, **values):

@@ -209,9 +209,15 @@ class Record(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
-        # Only when loaded: reading a deferred slug would cost a query per row.
-        obj._loaded_slug = obj.__dict__.get("slug")
+        obj.after_load()
         return obj
+
+    def after_load(self):
+        """What a row read from the database keeps besides its values: its slug as read,
+        to tell a rename. Readers that build rows their own way call it too (the
+        import's ``tracker.imports.stored.instances``)."""
+        # Only when loaded: reading a deferred slug would cost a query per row.
+        self._loaded_slug = self.__dict__.get("slug")
 
     @property
     def edited_by_person(self):
