@@ -111,6 +111,12 @@ def _attributes(columns):
     ]
 
 
+@functools.lru_cache(maxsize=256)  # a few headers per import
+def _present(columns, header):
+    """:func:`_attributes` of the columns a file has (``row.has``), once per header."""
+    return [(c, name) for c, name in _attributes(columns) if c.name in header]
+
+
 # Collecting what the files refer to ------------------------------------------------------
 
 
@@ -242,15 +248,14 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
 def _create_columns(context, row, obj, table):
     """:func:`apply_columns` for a row not yet written."""
     values = row.values
-    for column, name in _attributes(table.columns):
-        if row.has(column.name):
-            value = values[column.name]
-            messages = column.check(value)
-            if messages:
-                for message in messages:
-                    context.refuse(row, column.name, message)
-            else:
-                setattr(obj, name, value)
+    for column, name in _present(table.columns, row.columns):
+        value = values[column.name]
+        messages = column.check(value)
+        if messages:
+            for message in messages:
+                context.refuse(row, column.name, message)
+        else:
+            setattr(obj, name, value)
     for relation, group in relations(table).items():
         _apply_relation(context, row, obj, relation, group["slug"], True)
 

@@ -34,12 +34,13 @@ def _reader(model, name):
     field = model._meta.get_field(name)
     attname = field.attname
     if field.is_relation:
-        is_cached, cached = field.is_cached, field.get_cached_value
+        cache_name = field.cache_name  # where Django keeps the related record
         by_id = field.target_field.primary_key  # the row holds the record's id
 
         def related(obj):
-            if is_cached(obj):
-                record = cached(obj)
+            cache = obj._state.fields_cache
+            if cache_name in cache:
+                record = cache[cache_name]
             else:
                 key = getattr(obj, attname)
                 if key is None or by_id:
@@ -47,7 +48,8 @@ def _reader(model, name):
                 record = getattr(obj, name)
             if record is None:
                 return None
-            return ("pk", record.pk) if record.pk is not None else ("new", id(record))
+            pk = record.pk
+            return ("pk", pk) if pk is not None else ("new", id(record))
 
         return related
     prepare = field.get_prep_value
