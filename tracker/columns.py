@@ -682,7 +682,15 @@ class Column:
             return [_("is required")] if self.required else []
         if self.codec:
             return self.codec.check(value)
-        return _checked(self.target, value)
+        if self._target_has_rules:
+            return _checked(self.target, value)
+        return []
+
+    @functools.cached_property
+    def _target_has_rules(self):
+        """:func:`_has_rules` of the column's field, kept on the column: asked of every
+        cell an import writes."""
+        return self.codec is None and _has_rules(self.target)
 
     def same(self, given, expected):
         return self.codec.same(given, expected) if self.codec else given == expected

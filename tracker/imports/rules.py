@@ -140,12 +140,17 @@ def _compile_lookup(key, expected):
         raise NotImplementedError(f"the import cannot check the lookup {lookup!r}")
     steps = [TRANSFORMS[transform] for transform in transforms]
     other = expected.name if isinstance(expected, F) else None
+    readers = {}  # model -> (reader of name, reader of other): a condition has one model
 
     def test(obj):
-        value = _value(obj, name)
+        model = type(obj)
+        read = readers.get(model)
+        if read is None:
+            read = readers[model] = (_reader(model, name), other and _reader(model, other))
+        value = read[0](obj)
         for step in steps:
             value = step(value)
-        return _compare(lookup, value, _value(obj, other) if other else expected)
+        return _compare(lookup, value, read[1](obj) if other else expected)
 
     return test
 
