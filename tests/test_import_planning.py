@@ -25,8 +25,9 @@ from tracker.imports import ImportRefused
 from tracker.imports.plan import MODELS
 from tracker.imports.problems import one_language, translated
 from tracker.imports.rules import duplicates, instance_problems
-from tracker.imports.stored import Loader, Part, new, stored_rows
-from tracker.models import Event, Participation
+from tracker.imports.stored import Loader, Part, new, relate, stored_rows
+from tracker.models import Event, Participation, Person
+from tracker.models.bulk import insert_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,65 @@ def test_stored_parts_come_in_the_order_their_related_manager_gives():
             assert [i.pk for i in stored_rows(outcome, "implementations")] == [
                 i.pk for i in fresh_outcome.implementations.all()
             ]
+
+
+def _twins(event):
+    """A row set through the descriptor and one set by :func:`relate`, each with its own
+    copy of ``event`` (the descriptor writes on the related record too)."""
+    return [(Participation(role="host"), Event.objects.get(pk=event.pk)) for _ in "ab"]
+
+
+def _state(obj, related):
+    return (
+        _fields(obj),
+        obj._state.db,
+        {name: "the record" if v is related else v for name, v in obj._state.fields_cache.items()},
+        related._state.db,
+        dict(related._state.fields_cache),
+    )
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["stored record", "new record"])
+def test_a_foreign_key_is_set_as_its_descriptor_sets_it(stored):
+    event = make_event()
+    (by_descriptor, one), (by_relate, other) = _twins(event)
+    if not stored:
+        one.pk = other.pk = None
+        one._state.db = other._state.db = None
+    by_descriptor.event = one
+    relate(by_relate, "event", other)
+    assert _state(by_relate, other) == _state(by_descriptor, one)
+    by_descriptor.event = None
+    relate(by_relate, "event", None)
+    assert _state(by_relate, other) == _state(by_descriptor, one)
+
+
+def test_a_row_takes_the_id_of_a_record_that_was_new_when_set():
+    person = Person(name="New Person", slug="new-person", party=make_party())
+    row = new(Participation, event=make_event(), person=person, role="host")
+    assert row.person_id is None
+    person.save()
+    insert_rows(Participation, [row])
+    assert Participation.objects.get(pk=row.pk).person_id == person.pk
+
+
+def test_a_foreign_key_refuses_what_its_descriptor_refuses():
+    row = Participation(role="host")
+    with pytest.raises(ValueError, match='must be a "Event" instance'):
+        relate(row, "event", make_person())
+
+
+class _Apart:
+    """A router that keeps every record apart from every other."""
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return False
+
+
+def test_a_foreign_key_asks_the_routers_there_are(settings):
+    settings.DATABASE_ROUTERS = [_Apart()]
+    with pytest.raises(ValueError, match="router prevents"):
+        relate(Participation(role="host"), "event", make_event())
 
 
 def test_the_rules_read_a_related_record_by_the_id_the_row_holds(

@@ -98,6 +98,18 @@ def _passes(field, value):
     return not field_rules(field, value)
 
 
+def _checked(field, value):
+    """:func:`field_rules`, answered from :func:`_passes` where it can be."""
+    if not _has_rules(field):
+        return []
+    try:
+        if _passes(field, value):
+            return []
+    except TypeError:  # a value that cannot be a key: asked in full
+        pass
+    return field_rules(field, value)
+
+
 @functools.cache
 def _has_rules(field):
     """Whether :func:`field_rules` can refuse any value of the field (a text field without
@@ -226,7 +238,7 @@ class Position(Codec):
 
     def check(self, value):
         field = Participation._meta.get_field("position")
-        return [] if value is None else field_rules(field, value)
+        return [] if value is None else _checked(field, value)
 
     def covers(self, column):
         return [f"{column.model.__name__}.position"]
@@ -670,14 +682,15 @@ class Column:
             return [_("is required")] if self.required else []
         if self.codec:
             return self.codec.check(value)
-        if not _has_rules(self.target):
-            return []
-        try:
-            if _passes(self.target, value):
-                return []
-        except TypeError:  # a value that cannot be a key: asked in full
-            pass
-        return field_rules(self.target, value)
+        if self._target_has_rules:
+            return _checked(self.target, value)
+        return []
+
+    @functools.cached_property
+    def _target_has_rules(self):
+        """:func:`_has_rules` of the column's field, kept on the column: asked of every
+        cell an import writes."""
+        return self.codec is None and _has_rules(self.target)
 
     def same(self, given, expected):
         return self.codec.same(given, expected) if self.codec else given == expected

@@ -22,7 +22,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part, instances, new
+from .stored import Loader, Part, instances, new, relate
 
 
 @dataclass
@@ -110,6 +110,12 @@ def _attributes(columns):
         (c, "position" if isinstance(c.codec, Position) else c.target.name)
         for c in _own_columns(columns)
     ]
+
+
+@functools.lru_cache(maxsize=256)  # a few headers per import
+def _present(columns, header):
+    """:func:`_attributes` of the columns a file has (``row.has``), once per header."""
+    return [(c, name) for c, name in _attributes(columns) if c.name in header]
 
 
 # Collecting what the files refer to ------------------------------------------------------
@@ -214,29 +220,45 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
     """Set ``obj``'s fields from ``row`` and return the changes (none for a new row).
 
     Only columns the file has are read; values are checked against the field rules only
-    when they would be written.
+    when they would be written. A new row has nothing to compare with: its values are
+    only checked and set (most rows of an import into an empty database).
     """
-    creating = obj.pk is None or obj._state.adding  # a new row may carry a free id
+    if obj.pk is None or obj._state.adding:  # a new row may carry a free id
+        _create_columns(context, row, obj, table)
+        return []
     changes = []
     for column, name in _attributes(table.columns):
         if not row.has(column.name):
             continue
         value = row.values[column.name]
-        if not creating:
-            current = ordinal if name == "position" else column.value(obj, {})
-            if column.same(value, current):
-                continue
+        current = ordinal if name == "position" else column.value(obj, {})
+        if column.same(value, current):
+            continue
         messages = column.check(value)
         for message in messages:
             context.refuse(row, column.name, message)
         if messages:
             continue
-        if not creating:
-            changes.append(Change(name, current, value, stored=getattr(obj, name)))
+        changes.append(Change(name, current, value, stored=getattr(obj, name)))
         setattr(obj, name, value)
     for relation, group in relations(table).items():
-        changes += _apply_relation(context, row, obj, relation, group["slug"], creating)
+        changes += _apply_relation(context, row, obj, relation, group["slug"], False)
     return changes
+
+
+def _create_columns(context, row, obj, table):
+    """:func:`apply_columns` for a row not yet written."""
+    values = row.values
+    for column, name in _present(table.columns, row.columns):
+        value = values[column.name]
+        messages = column.check(value)
+        if messages:
+            for message in messages:
+                context.refuse(row, column.name, message)
+        else:
+            setattr(obj, name, value)
+    for relation, group in relations(table).items():
+        _apply_relation(context, row, obj, relation, group["slug"], True)
 
 
 def check_values(context, row, table):
@@ -259,14 +281,22 @@ def _apply_relation(context, row, obj, relation, key, creating):
         related = context.refs.get(model, slug)
     if slug and related is None:
         row.unresolved = True  # already refused: the row's other rules would only echo it
-    field = obj._meta.get_field(relation)
-    current = None
-    if getattr(obj, field.attname) is not None or field.is_cached(obj):
-        current = getattr(obj, relation)
+    attname, cache_name = _key_names(type(obj), relation)
+    cached = obj._state.fields_cache
+    if cache_name in cached:
+        current = cached[cache_name]
+    else:
+        current = getattr(obj, relation) if getattr(obj, attname) is not None else None
     if (current.slug if current else "") == (slug or ""):
         return []
-    setattr(obj, relation, related)
+    relate(obj, relation, related)
     return [] if creating else [Change(relation, current, related)]
+
+
+@functools.cache
+def _key_names(model, relation):
+    field = model._meta.get_field(relation)
+    return field.attname, field.cache_name
 
 
 def refuse_broken_rules(context, row, obj):

@@ -34,12 +34,13 @@ def _reader(model, name):
     field = model._meta.get_field(name)
     attname = field.attname
     if field.is_relation:
-        is_cached, cached = field.is_cached, field.get_cached_value
+        cache_name = field.cache_name  # where Django keeps the related record
         by_id = field.target_field.primary_key  # the row holds the record's id
 
         def related(obj):
-            if is_cached(obj):
-                record = cached(obj)
+            cache = obj._state.fields_cache
+            if cache_name in cache:
+                record = cache[cache_name]
             else:
                 key = getattr(obj, attname)
                 if key is None or by_id:
@@ -47,7 +48,8 @@ def _reader(model, name):
                 record = getattr(obj, name)
             if record is None:
                 return None
-            return ("pk", record.pk) if record.pk is not None else ("new", id(record))
+            pk = record.pk
+            return ("pk", pk) if pk is not None else ("new", id(record))
 
         return related
     prepare = field.get_prep_value
@@ -138,12 +140,17 @@ def _compile_lookup(key, expected):
         raise NotImplementedError(f"the import cannot check the lookup {lookup!r}")
     steps = [TRANSFORMS[transform] for transform in transforms]
     other = expected.name if isinstance(expected, F) else None
+    readers = {}  # model -> (reader of name, reader of other): a condition has one model
 
     def test(obj):
-        value = _value(obj, name)
+        model = type(obj)
+        read = readers.get(model)
+        if read is None:
+            read = readers[model] = (_reader(model, name), other and _reader(model, other))
+        value = read[0](obj)
         for step in steps:
             value = step(value)
-        return _compare(lookup, value, _value(obj, other) if other else expected)
+        return _compare(lookup, value, read[1](obj) if other else expected)
 
     return test
 
