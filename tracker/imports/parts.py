@@ -66,15 +66,36 @@ def _written(context, obj, row, changes, label, **details):
     asked only for rows that are written). The models' rules are checked on rows that
     would be written: a row left as it is stored meets them (the database holds it to
     them)."""
-    if obj.pk is not None and not changes:
+    adding = obj._state.adding  # a part is new exactly when it has no id (never a free one)
+    if not adding and not changes:
         context.plan.keep(type(obj))
         return False
     refuse_broken_rules(context, row, obj)
-    if obj.pk is None:
+    if adding:
         context.plan.add(CREATED, obj, label(obj), where=row.place, **details)
-    elif changes:
+    else:
         context.plan.add(CHANGED, obj, label(obj), changes=changes, **details)
     return True
+
+
+def _by_position(rows):
+    return sorted(rows, key=lambda r: r.values["position"])
+
+
+def _new_rows(context, event, rows, model, table, label):
+    """``[(row object, file row)]`` for the rows of an event the import creates: with
+    nothing stored to match or compare, each is set from its columns, checked and
+    planned as created (the event touched once, not per row)."""
+    final = []
+    for row in rows:
+        obj = new(model, event=event)
+        apply_columns(context, row, obj, table)
+        refuse_broken_rules(context, row, obj)
+        context.plan.add(CREATED, obj, label(obj), where=row.place)
+        final.append((obj, row))
+    if final:
+        context.plan.touch(event)
+    return final
 
 
 def _positions_run_on(context, event, rows, table):
@@ -146,7 +167,11 @@ def _cited(sources, citation):
 
 
 def participation_label(p):
-    who = " – ".join(str(x) for x in (p.person, p.party) if x)
+    person, party = p.person, p.party
+    if person is not None and party is not None:
+        who = f"{person} – {party}"
+    else:
+        who = str(person or party or "")
     return _("%(who)s (%(role)s) at %(event)s") % {
         "who": who,
         "role": p.role,
@@ -162,32 +187,46 @@ def plan_participations(context):
     for event, rows in _grouped(context, PARTICIPATIONS, "event"):
         if not _positions_run_on(context, event, rows, PARTICIPATIONS):
             continue
-        stored = stored_rows(event, "participations")
-        ordinal = {id(p): n for n, p in enumerate(stored, 1)}
-        by_key = {
-            _participation_key(
-                p.person.slug if p.person else "", p.party.slug if p.party else "", p.role
-            ): p
-            for p in stored
-        }
-        final, written = [], False
-        for row in sorted(rows, key=lambda r: r.values["position"]):
-            v = row.values
-            key = _participation_key(v.get("person", ""), v.get("party", ""), v.get("role"))
-            participation = by_key.pop(key, None) or new(Participation, event=event)
-            changes = apply_columns(
-                context, row, participation, PARTICIPATIONS, ordinal=ordinal.get(id(participation))
+        rows = _by_position(rows)
+        if event._state.adding:
+            final = _new_rows(
+                context, event, rows, Participation, PARTICIPATIONS, participation_label
             )
-            if _written(context, participation, row, changes, participation_label):
-                context.plan.touch(event)
-                written = True
-            final.append((participation, row))
-        for participation in by_key.values():
-            context.plan.add(DELETED, participation, participation_label(participation))
-            context.plan.touch(event)
+            written = bool(final)
+        else:
+            final, written = _matched_participations(context, event, rows)
         if written:  # rows left as stored cannot repeat each other
             _refuse_duplicates(context, final)
         context.parts[(PARTICIPATIONS, event.slug)] = [obj for obj, _row in final]
+
+
+def _matched_participations(context, event, rows):
+    """A stored event's participations matched to its rows, planned, and those the file
+    no longer has deleted: ``([(row object, file row)], whether any is written)``."""
+    stored = stored_rows(event, "participations")
+    ordinal = {id(p): n for n, p in enumerate(stored, 1)}
+    by_key = {
+        _participation_key(
+            p.person.slug if p.person else "", p.party.slug if p.party else "", p.role
+        ): p
+        for p in stored
+    }
+    final, written = [], False
+    for row in rows:
+        v = row.values
+        key = _participation_key(v.get("person", ""), v.get("party", ""), v.get("role"))
+        participation = by_key.pop(key, None) or new(Participation, event=event)
+        changes = apply_columns(
+            context, row, participation, PARTICIPATIONS, ordinal=ordinal.get(id(participation))
+        )
+        if _written(context, participation, row, changes, participation_label):
+            context.plan.touch(event)
+            written = True
+        final.append((participation, row))
+    for participation in by_key.values():
+        context.plan.add(DELETED, participation, participation_label(participation))
+        context.plan.touch(event)
+    return final, written
 
 
 # Outcomes and the events that carried them out ---------------------------------------------

@@ -85,7 +85,7 @@ class Change:
             self.stored = self.old
 
 
-@dataclass
+@dataclass(slots=True)  # a plan holds a step for every row an import writes
 class Step:
     action: str
     obj: object
