@@ -158,16 +158,23 @@ def _citation_changes(citation, ordinal, position, supports):
 
 def _cited(sources, citation):
     return _("%(source)s, cited by %(event)s") % {
-        "source": sources.label(citation.source),
-        "event": citation.event.slug,
+        "source": sources.label(_related(citation, "source")),
+        "event": _related(citation, "event").slug,
     }
 
 
 # Participations --------------------------------------------------------------------------
 
 
+def _related(obj, name):
+    """``getattr(obj, name)`` for a foreign key, read where Django caches the record (under
+    the field's name) when it is there: a plan names every row it writes by its records."""
+    cache = obj._state.fields_cache
+    return cache[name] if name in cache else getattr(obj, name)
+
+
 def participation_label(p):
-    person, party = p.person, p.party
+    person, party = _related(p, "person"), _related(p, "party")
     if person is not None and party is not None:
         who = f"{person} – {party}"
     else:
@@ -175,7 +182,7 @@ def participation_label(p):
     return _("%(who)s (%(role)s) at %(event)s") % {
         "who": who,
         "role": p.role,
-        "event": p.event.slug,
+        "event": _related(p, "event").slug,
     }
 
 
@@ -236,7 +243,7 @@ def outcome_label(o):
     text = o.description if len(o.description) <= 60 else o.description[:57] + "…"
     return _("outcome %(n)s of %(event)s: %(text)s") % {
         "n": o.position,
-        "event": o.event.slug,
+        "event": _related(o, "event").slug,
         "text": text,
     }
 
@@ -261,10 +268,16 @@ def plan_outcomes(context):
         context.parts[(OUTCOMES, event.slug)] = final
 
 
+@functools.cache
+def _columns_of(columns, codec):
+    """The columns whose codec is a ``codec``: asked for every outcome."""
+    return [column for column in columns if isinstance(column.codec, codec)]
+
+
 def _plan_parties(context, row, outcome, changes):
     many = {}
-    for column in OUTCOMES.columns:
-        if not isinstance(column.codec, PartyList) or not row.has(column.name):
+    for column in _columns_of(OUTCOMES.columns, PartyList):
+        if not row.has(column.name):
             continue
         named = [context.refs.get(Party, slug) for slug, _name in row.values[column.name]]
         wanted = [party for party in named if party is not None]
@@ -278,8 +291,8 @@ def _plan_parties(context, row, outcome, changes):
 
 def _plan_carried_out(context, row, outcome):
     wanted, columns = {}, {}
-    for column in OUTCOMES.columns:
-        if isinstance(column.codec, CarriedOut) and row.has(column.name):
+    for column in _columns_of(OUTCOMES.columns, CarriedOut):
+        if row.has(column.name):
             columns[column.codec.extent] = column.name
             for slug in row.values[column.name]:
                 if slug in wanted and wanted[slug] != column.codec.extent:

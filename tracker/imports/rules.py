@@ -145,6 +145,9 @@ def _compile_lookup(key, expected, *, model=None):
         raise NotImplementedError(f"the import cannot check the lookup {lookup!r}")
     steps = [TRANSFORMS[transform] for transform in transforms]
     other = expected.name if isinstance(expected, F) else None
+    if model is not None and not steps and lookup == "isnull":
+        is_null, wanted = _is_null(model, name), bool(expected)
+        return lambda obj: is_null(obj) is wanted
     if model is not None and not steps:
         return _bound_lookup(
             lookup, _reader(model, name), other and _reader(model, other), expected
@@ -164,11 +167,25 @@ def _compile_lookup(key, expected, *, model=None):
     return test
 
 
+@functools.cache
+def _is_null(model, name):
+    """Whether :func:`_reader` would give None, without building what it gives."""
+    field = model._meta.get_field(name)
+    if not field.is_relation:
+        read = _reader(model, name)
+        return lambda obj: read(obj) is None
+    attname, cache_name = field.attname, field.cache_name
+
+    def is_null(obj):
+        cache = obj._state.fields_cache
+        return (cache[cache_name] if cache_name in cache else getattr(obj, attname)) is None
+
+    return is_null
+
+
 def _bound_lookup(lookup, read, read_other, expected):
-    """A lookup without transforms on a known model: its readers bound once."""
-    if lookup == "isnull":
-        expected = bool(expected)
-        return lambda obj: (read(obj) is None) is expected
+    """A lookup without transforms on a known model (an ``isnull`` aside): its readers
+    bound once."""
     if read_other:
         return lambda obj: _compare(lookup, read(obj), read_other(obj))
     return lambda obj: _compare(lookup, read(obj), expected)
