@@ -212,12 +212,11 @@ def _matched_participations(context, event, rows):
     no longer has deleted: ``([(row object, file row)], whether any is written)``."""
     stored = stored_rows(event, "participations")
     ordinal = {id(p): n for n, p in enumerate(stored, 1)}
-    by_key = {
-        _participation_key(
-            p.person.slug if p.person else "", p.party.slug if p.party else "", p.role
-        ): p
-        for p in stored
-    }
+    by_key = {}
+    for p in stored:
+        person, party = _related(p, "person"), _related(p, "party")
+        key = (person.slug if person else "", party.slug if party else "", p.role)
+        by_key[_participation_key(*key)] = p
     final, written = [], False
     for row in rows:
         v = row.values

@@ -10,10 +10,20 @@ re-expressed on the rows in memory (:func:`implementation_problems`).
 
 import datetime
 import functools
+import inspect
 import operator
 
 from django.core.exceptions import ValidationError
-from django.db.models import CheckConstraint, F, Model, Q, UniqueConstraint
+from django.db.models import (
+    CharField,
+    CheckConstraint,
+    F,
+    Model,
+    Q,
+    TextField,
+    UniqueConstraint,
+)
+from django.db.models.query_utils import DeferredAttribute
 
 from ..models import Implementation
 
@@ -54,12 +64,22 @@ def _reader(model, name):
 
         return related
     prepare = field.get_prep_value
+    text_as_is = type(field).get_prep_value in _TEXT_AS_IS  # a text field's text is its value
+    # Where Django keeps a loaded field's value, unless the field keeps it its own way.
+    kept = type(inspect.getattr_static(model, attname, None)) is DeferredAttribute
 
     def value(obj):
-        value = getattr(obj, attname)
-        return prepare(value) if value is not None else None
+        values = obj.__dict__
+        value = values[attname] if kept and attname in values else getattr(obj, attname)
+        if value is None or (text_as_is and type(value) is str):
+            return value
+        return prepare(value)
 
     return value
+
+
+#: ``get_prep_value`` of fields that give a ``str`` back as it is.
+_TEXT_AS_IS = (CharField.get_prep_value, TextField.get_prep_value)
 
 
 def _date_part(part):
@@ -120,6 +140,8 @@ def _compile(condition, model=None):
         for c in condition.children
     ]
     negated = condition.negated
+    if len(tests) == 1 and not negated:  # ``Q(a=1)``: its one lookup's answer
+        return tests[0]
     decisive = condition.connector != Q.AND  # False settles an AND, True settles an OR
 
     def test(obj):
