@@ -280,11 +280,14 @@ def _plan_parties(context, row, outcome, changes):
             continue
         named = [context.refs.get(Party, slug) for slug, _name in row.values[column.name]]
         wanted = [party for party in named if party is not None]
-        current = stored_rows(outcome, column.codec.field)
-        if outcome.pk is None or sorted(p.slug for p in current) != sorted(p.slug for p in wanted):
-            many[column.codec.field] = wanted
-            if outcome.pk is not None:
-                changes.append(Change(column.codec.field, current, wanted))
+        field = column.codec.field
+        if outcome._state.adding:  # a new outcome holds what the file names
+            many[field] = wanted
+            continue
+        current = stored_rows(outcome, field)
+        if sorted([p.slug for p in current]) != sorted([p.slug for p in wanted]):
+            many[field] = wanted
+            changes.append(Change(field, current, wanted))
     return many
 
 
