@@ -448,11 +448,12 @@ def participant_line(person_name, party_name, role, side_name):
 
 
 def participant_summary(p):
+    person, party, side = p.person, p.party, p.side  # each looked up once
     return participant_line(
-        p.person.name if p.person else None,
-        p.party.name if p.party else None,
+        person.name if person else None,
+        party.name if party else None,
         p.role,
-        p.side.name if p.side else None,
+        side.name if side else None,
     )
 
 

@@ -66,15 +66,36 @@ def _written(context, obj, row, changes, label, **details):
     asked only for rows that are written). The models' rules are checked on rows that
     would be written: a row left as it is stored meets them (the database holds it to
     them)."""
-    if obj.pk is not None and not changes:
+    adding = obj._state.adding  # a part is new exactly when it has no id (never a free one)
+    if not adding and not changes:
         context.plan.keep(type(obj))
         return False
     refuse_broken_rules(context, row, obj)
-    if obj.pk is None:
+    if adding:
         context.plan.add(CREATED, obj, label(obj), where=row.place, **details)
-    elif changes:
+    else:
         context.plan.add(CHANGED, obj, label(obj), changes=changes, **details)
     return True
+
+
+def _by_position(rows):
+    return sorted(rows, key=lambda r: r.values["position"])
+
+
+def _new_rows(context, event, rows, model, table, label):
+    """``[(row object, file row)]`` for the rows of an event the import creates: with
+    nothing stored to match or compare, each is set from its columns, checked and
+    planned as created (the event touched once, not per row)."""
+    final = []
+    for row in rows:
+        obj = new(model, event=event)
+        apply_columns(context, row, obj, table)
+        refuse_broken_rules(context, row, obj)
+        context.plan.add(CREATED, obj, label(obj), where=row.place)
+        final.append((obj, row))
+    if final:
+        context.plan.touch(event)
+    return final
 
 
 def _positions_run_on(context, event, rows, table):
@@ -137,20 +158,31 @@ def _citation_changes(citation, ordinal, position, supports):
 
 def _cited(sources, citation):
     return _("%(source)s, cited by %(event)s") % {
-        "source": sources.label(citation.source),
-        "event": citation.event.slug,
+        "source": sources.label(_related(citation, "source")),
+        "event": _related(citation, "event").slug,
     }
 
 
 # Participations --------------------------------------------------------------------------
 
 
+def _related(obj, name):
+    """``getattr(obj, name)`` for a foreign key, read where Django caches the record (under
+    the field's name) when it is there: a plan names every row it writes by its records."""
+    cache = obj._state.fields_cache
+    return cache[name] if name in cache else getattr(obj, name)
+
+
 def participation_label(p):
-    who = " – ".join(str(x) for x in (p.person, p.party) if x)
+    person, party = _related(p, "person"), _related(p, "party")
+    if person is not None and party is not None:
+        who = f"{person} – {party}"
+    else:
+        who = str(person or party or "")
     return _("%(who)s (%(role)s) at %(event)s") % {
         "who": who,
         "role": p.role,
-        "event": p.event.slug,
+        "event": _related(p, "event").slug,
     }
 
 
@@ -162,32 +194,45 @@ def plan_participations(context):
     for event, rows in _grouped(context, PARTICIPATIONS, "event"):
         if not _positions_run_on(context, event, rows, PARTICIPATIONS):
             continue
-        stored = stored_rows(event, "participations")
-        ordinal = {id(p): n for n, p in enumerate(stored, 1)}
-        by_key = {
-            _participation_key(
-                p.person.slug if p.person else "", p.party.slug if p.party else "", p.role
-            ): p
-            for p in stored
-        }
-        final, written = [], False
-        for row in sorted(rows, key=lambda r: r.values["position"]):
-            v = row.values
-            key = _participation_key(v.get("person", ""), v.get("party", ""), v.get("role"))
-            participation = by_key.pop(key, None) or new(Participation, event=event)
-            changes = apply_columns(
-                context, row, participation, PARTICIPATIONS, ordinal=ordinal.get(id(participation))
+        rows = _by_position(rows)
+        if event._state.adding:
+            final = _new_rows(
+                context, event, rows, Participation, PARTICIPATIONS, participation_label
             )
-            if _written(context, participation, row, changes, participation_label):
-                context.plan.touch(event)
-                written = True
-            final.append((participation, row))
-        for participation in by_key.values():
-            context.plan.add(DELETED, participation, participation_label(participation))
-            context.plan.touch(event)
+            written = bool(final)
+        else:
+            final, written = _matched_participations(context, event, rows)
         if written:  # rows left as stored cannot repeat each other
             _refuse_duplicates(context, final)
         context.parts[(PARTICIPATIONS, event.slug)] = [obj for obj, _row in final]
+
+
+def _matched_participations(context, event, rows):
+    """A stored event's participations matched to its rows, planned, and those the file
+    no longer has deleted: ``([(row object, file row)], whether any is written)``."""
+    stored = stored_rows(event, "participations")
+    ordinal = {id(p): n for n, p in enumerate(stored, 1)}
+    by_key = {}
+    for p in stored:
+        person, party = _related(p, "person"), _related(p, "party")
+        key = (person.slug if person else "", party.slug if party else "", p.role)
+        by_key[_participation_key(*key)] = p
+    final, written = [], False
+    for row in rows:
+        v = row.values
+        key = _participation_key(v.get("person", ""), v.get("party", ""), v.get("role"))
+        participation = by_key.pop(key, None) or new(Participation, event=event)
+        changes = apply_columns(
+            context, row, participation, PARTICIPATIONS, ordinal=ordinal.get(id(participation))
+        )
+        if _written(context, participation, row, changes, participation_label):
+            context.plan.touch(event)
+            written = True
+        final.append((participation, row))
+    for participation in by_key.values():
+        context.plan.add(DELETED, participation, participation_label(participation))
+        context.plan.touch(event)
+    return final, written
 
 
 # Outcomes and the events that carried them out ---------------------------------------------
@@ -197,7 +242,7 @@ def outcome_label(o):
     text = o.description if len(o.description) <= 60 else o.description[:57] + "…"
     return _("outcome %(n)s of %(event)s: %(text)s") % {
         "n": o.position,
-        "event": o.event.slug,
+        "event": _related(o, "event").slug,
         "text": text,
     }
 
@@ -222,25 +267,34 @@ def plan_outcomes(context):
         context.parts[(OUTCOMES, event.slug)] = final
 
 
+@functools.cache
+def _columns_of(columns, codec):
+    """The columns whose codec is a ``codec``: asked for every outcome."""
+    return [column for column in columns if isinstance(column.codec, codec)]
+
+
 def _plan_parties(context, row, outcome, changes):
     many = {}
-    for column in OUTCOMES.columns:
-        if not isinstance(column.codec, PartyList) or not row.has(column.name):
+    for column in _columns_of(OUTCOMES.columns, PartyList):
+        if not row.has(column.name):
             continue
         named = [context.refs.get(Party, slug) for slug, _name in row.values[column.name]]
         wanted = [party for party in named if party is not None]
-        current = stored_rows(outcome, column.codec.field)
-        if outcome.pk is None or sorted(p.slug for p in current) != sorted(p.slug for p in wanted):
-            many[column.codec.field] = wanted
-            if outcome.pk is not None:
-                changes.append(Change(column.codec.field, current, wanted))
+        field = column.codec.field
+        if outcome._state.adding:  # a new outcome holds what the file names
+            many[field] = wanted
+            continue
+        current = stored_rows(outcome, field)
+        if sorted([p.slug for p in current]) != sorted([p.slug for p in wanted]):
+            many[field] = wanted
+            changes.append(Change(field, current, wanted))
     return many
 
 
 def _plan_carried_out(context, row, outcome):
     wanted, columns = {}, {}
-    for column in OUTCOMES.columns:
-        if isinstance(column.codec, CarriedOut) and row.has(column.name):
+    for column in _columns_of(OUTCOMES.columns, CarriedOut):
+        if row.has(column.name):
             columns[column.codec.extent] = column.name
             for slug in row.values[column.name]:
                 if slug in wanted and wanted[slug] != column.codec.extent:

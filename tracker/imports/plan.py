@@ -85,7 +85,7 @@ class Change:
             self.stored = self.old
 
 
-@dataclass
+@dataclass(slots=True)  # a plan holds a step for every row an import writes
 class Step:
     action: str
     obj: object
@@ -200,6 +200,9 @@ class Plan:
         """A step by name: “renamed Iván Márquez → Ivan Marquez”, “changed … : status …”.
         ``verbs``: :data:`ACTIONS` translated (once, for a whole plan)."""
         verbs = verbs or ACTIONS
+        if not step.changes:  # most steps: a row created or deleted, by name
+            text = f"{verbs[step.action]} {step.label}"
+            return f"{text} ({step.where})" if step.where else text
         name_field = NAME_FIELDS.get(step.model)
         renamed = [c for c in step.changes if c.field == name_field]
         if step.action == CHANGED and renamed:

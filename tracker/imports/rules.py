@@ -10,10 +10,20 @@ re-expressed on the rows in memory (:func:`implementation_problems`).
 
 import datetime
 import functools
+import inspect
 import operator
 
 from django.core.exceptions import ValidationError
-from django.db.models import CheckConstraint, F, Q, UniqueConstraint
+from django.db.models import (
+    CharField,
+    CheckConstraint,
+    F,
+    Model,
+    Q,
+    TextField,
+    UniqueConstraint,
+)
+from django.db.models.query_utils import DeferredAttribute
 
 from ..models import Implementation
 
@@ -36,6 +46,7 @@ def _reader(model, name):
     if field.is_relation:
         cache_name = field.cache_name  # where Django keeps the related record
         by_id = field.target_field.primary_key  # the row holds the record's id
+        record_pk = operator.attrgetter(field.related_model._meta.pk.attname)  # not ``.pk``
 
         def related(obj):
             cache = obj._state.fields_cache
@@ -48,17 +59,27 @@ def _reader(model, name):
                 record = getattr(obj, name)
             if record is None:
                 return None
-            pk = record.pk
+            pk = record_pk(record)
             return ("pk", pk) if pk is not None else ("new", id(record))
 
         return related
     prepare = field.get_prep_value
+    text_as_is = type(field).get_prep_value in _TEXT_AS_IS  # a text field's text is its value
+    # Where Django keeps a loaded field's value, unless the field keeps it its own way.
+    kept = type(inspect.getattr_static(model, attname, None)) is DeferredAttribute
 
     def value(obj):
-        value = getattr(obj, attname)
-        return prepare(value) if value is not None else None
+        values = obj.__dict__
+        value = values[attname] if kept and attname in values else getattr(obj, attname)
+        if value is None or (text_as_is and type(value) is str):
+            return value
+        return prepare(value)
 
     return value
+
+
+#: ``get_prep_value`` of fields that give a ``str`` back as it is.
+_TEXT_AS_IS = (CharField.get_prep_value, TextField.get_prep_value)
 
 
 def _date_part(part):
@@ -112,9 +133,15 @@ def _compiled(condition):
     return found[1]
 
 
-def _compile(condition):
-    tests = [_compile(c) if isinstance(c, Q) else _compile_lookup(*c) for c in condition.children]
+def _compile(condition, model=None):
+    """``model``, where known, lets each lookup bind its field's reader at once."""
+    tests = [
+        _compile(c, model) if isinstance(c, Q) else _compile_lookup(*c, model=model)
+        for c in condition.children
+    ]
     negated = condition.negated
+    if len(tests) == 1 and not negated:  # ``Q(a=1)``: its one lookup's answer
+        return tests[0]
     decisive = condition.connector != Q.AND  # False settles an AND, True settles an OR
 
     def test(obj):
@@ -133,13 +160,20 @@ def _compile(condition):
     return test
 
 
-def _compile_lookup(key, expected):
+def _compile_lookup(key, expected, *, model=None):
     name, *transforms = key.split("__")
     lookup = transforms.pop() if transforms and transforms[-1] not in TRANSFORMS else "exact"
     if lookup != "isnull" and lookup not in _OPERATORS:
         raise NotImplementedError(f"the import cannot check the lookup {lookup!r}")
     steps = [TRANSFORMS[transform] for transform in transforms]
     other = expected.name if isinstance(expected, F) else None
+    if model is not None and not steps and lookup == "isnull":
+        is_null, wanted = _is_null(model, name), bool(expected)
+        return lambda obj: is_null(obj) is wanted
+    if model is not None and not steps:
+        return _bound_lookup(
+            lookup, _reader(model, name), other and _reader(model, other), expected
+        )
     readers = {}  # model -> (reader of name, reader of other): a condition has one model
 
     def test(obj):
@@ -155,21 +189,90 @@ def _compile_lookup(key, expected):
     return test
 
 
+@functools.cache
+def _is_null(model, name):
+    """Whether :func:`_reader` would give None, without building what it gives."""
+    field = model._meta.get_field(name)
+    if not field.is_relation:
+        read = _reader(model, name)
+        return lambda obj: read(obj) is None
+    attname, cache_name = field.attname, field.cache_name
+
+    def is_null(obj):
+        cache = obj._state.fields_cache
+        return (cache[cache_name] if cache_name in cache else getattr(obj, attname)) is None
+
+    return is_null
+
+
+def _bound_lookup(lookup, read, read_other, expected):
+    """A lookup without transforms on a known model (an ``isnull`` aside): its readers
+    bound once."""
+    if read_other:
+        return lambda obj: _compare(lookup, read(obj), read_other(obj))
+    return lambda obj: _compare(lookup, read(obj), expected)
+
+
+class _Rules:
+    """A model's rules as the import asks them of every row it writes, worked out once
+    per model: whether it has a ``clean()`` of its own to call, its check constraints
+    and its unique constraints, each condition compiled for the model."""
+
+    def __init__(self, model):
+        self.constraints = constraints = model._meta.constraints
+        self.count = len(constraints)
+        self.clean = model not in REEXPRESSED and model.clean is not Model.clean
+        self.checks = [
+            (_compile(c.condition, model), c) for c in constraints if isinstance(c, CheckConstraint)
+        ]
+        self.uniques = [
+            (
+                c.condition is not None and _compile(c.condition, model),
+                _key_reader([_reader(model, name) for name in c.fields]),
+                c,
+            )
+            for c in constraints
+            if isinstance(c, UniqueConstraint)
+        ]
+
+
+def _key_reader(readers):
+    """A row's values of a unique constraint's fields, as a tuple."""
+    if len(readers) == 2:
+        first, second = readers
+        return lambda obj: (first(obj), second(obj))
+    if len(readers) == 3:
+        first, second, third = readers
+        return lambda obj: (first(obj), second(obj), third(obj))
+    return lambda obj: tuple([read(obj) for read in readers])
+
+
+_RULES = {}
+
+
+def _rules(model):
+    found = _RULES.get(model)
+    constraints = model._meta.constraints
+    if found is None or found.constraints is not constraints or found.count != len(constraints):
+        found = _RULES[model] = _Rules(model)  # constraints changed since (a test's)
+    return found
+
+
 def instance_problems(obj):
     """``[(field name or None, message)]``: check constraints and ``clean()`` of one row."""
+    rules = _rules(type(obj))
     problems = []
-    if type(obj) not in REEXPRESSED:
+    if rules.clean:
         try:
             obj.clean()
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 for message in messages:
                     problems.append((None if name == "__all__" else name, message))
-    said = {message for _name, message in problems}
-    for constraint in obj._meta.constraints:
-        if isinstance(constraint, CheckConstraint) and holds(constraint.condition, obj) is False:
+    for test, constraint in rules.checks:
+        if test(obj) is False:
             message = str(constraint.get_violation_error_message())
-            if message not in said:  # ``clean()`` said it already, beside its field
+            if all(message != said for _name, said in problems):  # ``clean()`` said it
                 problems.append((None, message))
     return problems
 
@@ -181,18 +284,14 @@ def duplicates(objs):
     participations, say), as they would stand after the import.
     """
     found = []
-    if not objs:
+    if len(objs) < 2:  # a row cannot repeat itself
         return found
-    model = type(objs[0])
-    for constraint in model._meta.constraints:
-        if not isinstance(constraint, UniqueConstraint):
-            continue
-        readers = [_reader(model, name) for name in constraint.fields]
+    for condition, key_of, constraint in _rules(type(objs[0])).uniques:
         seen = set()
         for obj in objs:
-            if constraint.condition is not None and holds(constraint.condition, obj) is not True:
+            if condition and condition(obj) is not True:
                 continue
-            key = tuple([read(obj) for read in readers])
+            key = key_of(obj)
             if None in key:
                 continue
             if key in seen:
