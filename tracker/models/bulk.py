@@ -9,7 +9,7 @@ changed it and why (:meth:`Record.stamp_change`), a history row for every row wr
 
 import datetime
 import decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from django.core.management.color import no_style
 from django.db import connection, connections, models, router
@@ -230,21 +230,22 @@ def _plain(field):
     return type(target) in _AS_THEY_ARE and not _computes_on_save(field)
 
 
-#: Values whose database form depends on nothing else: prepared once per insert.
-_IMMUTABLE = {datetime.date, datetime.time, datetime.timedelta, bool, decimal.Decimal}
+#: Values whose database form depends on nothing else: prepared once per insert. (None
+#: too: a field prepares it the same way every time.)
+_IMMUTABLE = {type(None), datetime.date, datetime.time, datetime.timedelta, bool, decimal.Decimal}
 
 
 def _value_for_insert(field, connection, now):
     """How an insert takes a field's database value from an instance, as a save does
     (``pre_save``, then ``get_db_prep_save``), with two shortcuts: a timestamp set on
     saving (``auto_now``, ``auto_now_add``) is the insert's one ``now``, prepared once;
-    a date, time, duration or decimal is prepared once for each value met."""
+    an empty value, a date, time, duration or decimal is prepared once for each value met."""
     attname, prepare = field.attname, field.get_db_prep_save
     if type(field) is models.DateTimeField and (field.auto_now or field.auto_now_add):
         prepared = prepare(now, connection)
 
         def stamp(obj):
-            setattr(obj, attname, now)
+            obj.__dict__[attname] = now
             return prepared
 
         return stamp
@@ -265,22 +266,79 @@ def _value_for_insert(field, connection, now):
 
 def _take_related_ids(objs, fields):
     """A foreign key set to a record that had no id yet takes its id now, as a save
-    does (``Model._prepare_related_fields_for_save``, for the fields of one model)."""
-    keys = [(f, f.attname, f.cache_name) for f in fields if f.many_to_one]
+    does (``Model._prepare_related_fields_for_save``, for the fields of one model): the
+    key's column is set, and the record stays cached on the row.
+
+    Read and written in the rows' ``__dict__``: a key's descriptor costs a Python call per
+    read and write, and an import sets some 200,000 keys."""
+    keys = [(f, f.attname, f.cache_name, f.target_field.attname) for f in fields if f.many_to_one]
+    if not keys:
+        return
     for obj in objs:
-        cached = obj._state.fields_cache
-        for field, attname, cache_name in keys:
-            if getattr(obj, attname) is not None:
+        values, cached = obj.__dict__, obj._state.fields_cache
+        for field, attname, cache_name, target in keys:
+            if (values[attname] if attname in values else getattr(obj, attname)) is not None:
                 continue
             related = cached.get(cache_name)
             if related is None:
                 continue
-            if related.pk is None:
+            key = getattr(related, target)
+            if key is None and related.pk is None:
                 raise ValueError(
                     f"insert_rows() prohibited to prevent data loss due to unsaved "
                     f"related object '{field.name}'."
                 )
-            setattr(obj, attname, related.pk)
+            values[attname] = key
+
+
+def _give_ids(model, objs, connection):
+    """Rows without an id get the next ones after the highest stored or given."""
+    attname = model._meta.pk.attname
+    if model._meta.parents:  # an inherited id is set on every parent link
+        given = [obj.pk for obj in objs if obj.pk is not None]
+        next_id = max([first_free_id(model, connection) - 1, *given]) + 1
+        for obj in objs:
+            if obj.pk is None:
+                obj.pk, next_id = next_id, next_id + 1
+        return
+    given = [obj.__dict__.get(attname) for obj in objs]
+    next_id = max([first_free_id(model, connection) - 1, *(pk for pk in given if pk is not None)]) + 1
+    for obj, pk in zip(objs, given, strict=True):
+        if pk is None:
+            obj.__dict__[attname], next_id = next_id, next_id + 1
+
+
+def _getter(make, names):
+    """``make(*names)`` (``itemgetter``, ``attrgetter``), giving a tuple however many names."""
+    if len(names) > 1:
+        return make(*names)
+    if names:
+        get = make(*names)
+        return lambda obj: (get(obj),)
+    return lambda obj: ()
+
+
+def _insert_values(model, objs, connection):
+    """``(fields, rows)``: the columns an insert writes and each row's values, prepared as
+    a save prepares them. Values that go to the database as they are come straight from
+    each row's ``__dict__``, in one ``itemgetter`` call per row."""
+    meta = model._meta
+    plain = [f for f in meta.concrete_fields if _plain(f)]
+    other = [f for f in meta.concrete_fields if not _plain(f)]
+    now = timezone.now()
+    steps = [_value_for_insert(f, connection, now) for f in other]
+    attnames = [f.attname for f in plain]
+    take, take_slowly = _getter(itemgetter, attnames), _getter(attrgetter, attnames)
+    rows = []
+    for obj in objs:
+        try:
+            row = take(obj.__dict__)
+        except KeyError:  # a deferred field: read as the model reads it
+            row = take_slowly(obj)
+        if steps:
+            row += tuple([step(obj) for step in steps])
+        rows.append(row)
+    return [*plain, *other], rows
 
 
 def first_free_id(model, connection):
@@ -318,23 +376,9 @@ def insert_rows(model, objs, *, using=None):
     connection = connections[using or router.db_for_write(model)]
     meta = model._meta
     _take_related_ids(objs, meta.concrete_fields)
-    given = [obj.pk for obj in objs if obj.pk is not None]
-    next_id = max([first_free_id(model, connection) - 1, *given]) + 1
-    for obj in objs:
-        if obj.pk is None:
-            obj.pk, next_id = next_id, next_id + 1
-    plain = [f for f in meta.concrete_fields if _plain(f)]
-    other = [f for f in meta.concrete_fields if not _plain(f)]
-    take = attrgetter(*(f.attname for f in plain))
-    now = timezone.now()
-    steps = [_value_for_insert(f, connection, now) for f in other]
-    params = []
-    for obj in objs:
-        row = list(take(obj)) if len(plain) > 1 else [take(obj)]
-        row.extend([step(obj) for step in steps])
-        params.append(row)
+    _give_ids(model, objs, connection)
+    fields, params = _insert_values(model, objs, connection)
     quote = connection.ops.quote_name
-    fields = [*plain, *other]
     columns = f"{quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # rows streamed by COPY: no statement to parse
