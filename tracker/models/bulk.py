@@ -16,6 +16,7 @@ from django.db import connection, connections, models, router
 from django.db.models import Max, QuerySet, sql
 from django.db.models.deletion import Collector
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 from .base import Record, RecordVersion
 
@@ -26,9 +27,10 @@ def _is_record(model):
     return issubclass(model, Record)
 
 
-def _set_many_to_many(model, many_to_many):
+def _set_many_to_many(model, many_to_many, *, created=False):
     """Make some objects' related rows these: ``{field: [(obj, [related ids])]}``. Rows
-    that stay are left as they are; only those that go or come are written."""
+    that stay are left as they are; only those that go or come are written. Objects just
+    ``created`` have none yet (their ids are new to every table): nothing is read."""
     for name, wanted in many_to_many.items():
         if not wanted:
             continue
@@ -36,8 +38,10 @@ def _set_many_to_many(model, many_to_many):
         source = f"{model._meta.model_name}_id"
         target = f"{model._meta.get_field(name).related_model._meta.model_name}_id"
         wanted_pairs = {(obj.pk, related) for obj, related_ids in wanted for related in related_ids}
-        stored = through.objects.filter(**{f"{source}__in": [obj.pk for obj, _ids in wanted]})
-        stored_pairs = {(s, t): pk for s, t, pk in stored.values_list(source, target, "pk")}
+        stored_pairs = {}
+        if not created:
+            stored = through.objects.filter(**{f"{source}__in": [obj.pk for obj, _ids in wanted]})
+            stored_pairs = {(s, t): pk for s, t, pk in stored.values_list(source, target, "pk")}
         gone = [pk for pair, pk in stored_pairs.items() if pair not in wanted_pairs]
         if gone:
             through.objects.filter(pk__in=gone).delete()
@@ -218,7 +222,7 @@ def _preparer(field, connection):
 
 def _computes_on_save(field):
     """Whether the field sets its value as a row is saved (``auto_now``, say)."""
-    if isinstance(field, models.DateField):
+    if isinstance(field, models.DateField | models.TimeField):
         return field.auto_now or field.auto_now_add
     return type(field).pre_save is not models.Field.pre_save
 
@@ -232,14 +236,23 @@ def _plain(field):
 
 #: Values whose database form depends on nothing else: prepared once per insert. (None
 #: too: a field prepares it the same way every time.)
-_IMMUTABLE = {type(None), datetime.date, datetime.time, datetime.timedelta, bool, decimal.Decimal}
+_IMMUTABLE = {
+    type(None),
+    datetime.date,
+    datetime.datetime,
+    datetime.time,
+    datetime.timedelta,
+    bool,
+    decimal.Decimal,
+}
 
 
 def _value_for_insert(field, connection, now):
     """How an insert takes a field's database value from an instance, as a save does
     (``pre_save``, then ``get_db_prep_save``), with two shortcuts: a timestamp set on
     saving (``auto_now``, ``auto_now_add``) is the insert's one ``now``, prepared once;
-    an empty value, a date, time, duration or decimal is prepared once for each value met."""
+    an empty value, a date, timestamp, time, duration or decimal is prepared once for
+    each value met."""
     attname, prepare = field.attname, field.get_db_prep_save
     if type(field) is models.DateTimeField and (field.auto_now or field.auto_now_add):
         prepared = prepare(now, connection)
@@ -249,6 +262,8 @@ def _value_for_insert(field, connection, now):
             return prepared
 
         return stamp
+    if isinstance(field, CountryField):
+        return _cleaned_on_save(field, connection)
     if _computes_on_save(field):
         return lambda obj: prepare(field.pre_save(obj, True), connection)
     memo = {}
@@ -260,6 +275,22 @@ def _value_for_insert(field, connection, now):
         if value not in memo:
             memo[value] = prepare(value, connection)
         return memo[value]
+
+    return value
+
+
+def _cleaned_on_save(field, connection):
+    """A country's database value (``pre_save`` turns the code a row holds into a
+    ``Country`` and back), prepared once for each code met."""
+    attname, prepare, memo = field.attname, field.get_db_prep_save, {}
+
+    def value(obj):
+        code = obj.__dict__.get(attname)
+        if type(code) is not str:
+            return prepare(field.pre_save(obj, True), connection)
+        if code not in memo:
+            memo[code] = prepare(field.pre_save(obj, True), connection)
+        return memo[code]
 
     return value
 
@@ -302,7 +333,9 @@ def _give_ids(model, objs, connection):
                 obj.pk, next_id = next_id, next_id + 1
         return
     given = [obj.__dict__.get(attname) for obj in objs]
-    next_id = max([first_free_id(model, connection) - 1, *(pk for pk in given if pk is not None)]) + 1
+    next_id = (
+        max([first_free_id(model, connection) - 1, *(pk for pk in given if pk is not None)]) + 1
+    )
     for obj, pk in zip(objs, given, strict=True):
         if pk is None:
             obj.__dict__[attname], next_id = next_id, next_id + 1
@@ -412,7 +445,7 @@ def create_with_history(model, objs, *, by, reason, many_to_many=None):
             obj.stamp_change(by=by, reason=reason)
             obj.prepare_write()
     created = insert_rows(model, objs)
-    _set_many_to_many(model, many_to_many or {})
+    _set_many_to_many(model, many_to_many or {}, created=True)
     _history(model, created, update=False, by=by, reason=reason, when=when)
     _after_change(model, created, created=True)
     RecordVersion.bump(model)
