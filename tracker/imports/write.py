@@ -15,7 +15,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from ..models import Event, Participation
 from ..models.base import Record
-from ..models.bulk import create_with_history, delete_with_history, update_with_history
+from ..models.bulk import (
+    create_with_history,
+    delete_with_history,
+    pages_in_memory,
+    update_with_history,
+)
 from .pauses import collector_paused
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
@@ -122,7 +127,7 @@ def _introduce_participants(plan):
 
 def write_plan(plan, *, by, reason):
     """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
-    with collector_paused():
+    with collector_paused(), pages_in_memory():
         return _write_plan(plan, by=by, reason=reason)
 
 

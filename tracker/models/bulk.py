@@ -9,10 +9,11 @@ changed it and why (:meth:`Record.stamp_change`), a history row for every row wr
 
 import datetime
 import decimal
+from contextlib import contextmanager
 from operator import attrgetter, itemgetter
 
 from django.core.management.color import no_style
-from django.db import connection, connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 from django.db.models import Max, QuerySet, sql
 from django.db.models.deletion import Collector
 from django.utils import timezone
@@ -21,6 +22,31 @@ from django_countries.fields import CountryField
 from .base import Record, RecordVersion
 
 BATCH_SIZE = 500
+
+
+#: How much of the database, in KiB, a connection keeps in memory while writing in bulk.
+WRITE_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def pages_in_memory(using=None):
+    """While writing thousands of rows on SQLite, keep the pages they change in memory (up
+    to ``WRITE_CACHE_KIB``) instead of spilling them to the file before the transaction
+    ends (the default cache is 2 MB; a 10,000-event import changes some 80 MB of pages);
+    then the connection's cache has its own size again. Other databases: nothing to do."""
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (size,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-WRITE_CACHE_KIB:d}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(size):d}")
 
 
 def _is_record(model):
