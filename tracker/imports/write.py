@@ -9,12 +9,18 @@ changed, and the whole of what was deleted.
 """
 
 import json
+from operator import attrgetter
 
 from django.core.serializers.json import DjangoJSONEncoder
 
 from ..models import Event, Participation
 from ..models.base import Record
-from ..models.bulk import create_with_history, delete_with_history, update_with_history
+from ..models.bulk import (
+    create_with_history,
+    delete_with_history,
+    pages_in_memory,
+    update_with_history,
+)
 from .pauses import collector_paused
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
@@ -51,7 +57,8 @@ class Undo:
         self.data = {"created": {}, "changed": {}, "deleted": {}, "versions": {}, "events": []}
 
     def created(self, model, objs):
-        self.data["created"].setdefault(model_label(model), []).extend(o.pk for o in objs)
+        take_id = attrgetter(model._meta.pk.attname)
+        self.data["created"].setdefault(model_label(model), []).extend(map(take_id, objs))
 
     def changed(self, step):
         old = {}
@@ -68,24 +75,26 @@ class Undo:
     def deleted(self, obj):
         self.data["deleted"].setdefault(model_label(type(obj)), []).append(snapshot(obj))
 
-    def versions(self, touched):
-        """The version each curated record was left at: a revert checks nothing moved."""
-        for model, ids in touched.items():
-            found = {}
-            for chunk in in_chunks(ids):
-                found |= dict(model.objects.filter(pk__in=chunk).values_list("pk", "version"))
-            self.data["versions"][model_label(model)] = {str(k): v for k, v in found.items()}
-
-
-def _many_to_many(step):
-    return {name: [p.pk for p in related] for name, related in step.many_to_many.items()}
+    def versions(self, written, touched=()):
+        """The version each curated record was left at: a revert checks nothing moved.
+        ``written``: ``{model: [records written, at the version they were written at]}``;
+        ``touched``: events moved on in the database (``record_change``), read back."""
+        for model, objs in written.items():
+            self.data["versions"][model_label(model)] = {str(o.pk): o.version for o in objs}
+        found = {}
+        for chunk in in_chunks([e.pk for e in touched]):
+            found |= dict(Event.objects.filter(pk__in=chunk).values_list("pk", "version"))
+        if found:
+            versions = self.data["versions"].setdefault(model_label(Event), {})
+            versions |= {str(k): v for k, v in found.items()}
 
 
 def _pairs(steps):
+    """``{field: [(obj, [related ids])]}`` for the steps' many-to-many fields."""
     many = {}
     for step in steps:
-        for name, ids in _many_to_many(step).items():
-            many.setdefault(name, []).append((step.obj, ids))
+        for name, related in step.many_to_many.items():
+            many.setdefault(name, []).append((step.obj, [p.pk for p in related]))
     return many
 
 
@@ -118,7 +127,7 @@ def _introduce_participants(plan):
 
 def write_plan(plan, *, by, reason):
     """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
-    with collector_paused():
+    with collector_paused(), pages_in_memory():
         return _write_plan(plan, by=by, reason=reason)
 
 
@@ -135,13 +144,11 @@ def _write_plan(plan, *, by, reason):
     for chunk in in_chunks([e.pk for e in touched]):
         Event.objects.filter(pk__in=chunk).record_change(by=by, reason=reason)
     undo.data["events"] = sorted({e.pk for e in touched})
-    records = {}
+    written = {}
     for model in MODELS:
         if issubclass(model, Record):
-            ids = [s.obj.pk for s in plan.steps[model] if s.action != DELETED]
-            if model is Event:
-                ids += undo.data["events"]
-            if ids:
-                records[model] = ids
-    undo.versions(records)
+            objs = [s.obj for s in plan.steps[model] if s.action != DELETED]
+            if objs:
+                written[model] = objs
+    undo.versions(written, touched)
     return undo.data
