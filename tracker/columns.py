@@ -98,6 +98,35 @@ def _passes(field, value):
     return not field_rules(field, value)
 
 
+def _no_messages(value):
+    return []
+
+
+#: How many accepted values a column remembers (the slugs of a few big imports).
+REMEMBERED = 1 << 16
+
+
+def _remembering(rules):
+    """``rules`` (a function of the value giving messages), answered without asking it for
+    a hashable value it accepted before."""
+    accepted = set()
+
+    def check(value):
+        try:
+            if value in accepted:
+                return []
+        except TypeError:  # a value that cannot be a key: asked in full
+            return rules(value)
+        messages = rules(value)
+        if not messages:
+            if len(accepted) >= REMEMBERED:
+                accepted.clear()
+            accepted.add(value)
+        return messages
+
+    return check
+
+
 def _checked(field, value):
     """:func:`field_rules`, answered from :func:`_passes` where it can be."""
     if not _has_rules(field):
@@ -291,10 +320,10 @@ class Sources(Codec):
         for n, source in enumerate(value, 1):
             for part, name in self.FIELDS.items():
                 if source[part] not in ("", None):
-                    for message in field_rules(Source._meta.get_field(name), source[part]):
+                    for message in _checked(Source._meta.get_field(name), source[part]):
                         messages.append(self._message(n, part, message))
             supports = Citation._meta.get_field("supports")
-            for message in field_rules(supports, source["supports"]):
+            for message in _checked(supports, source["supports"]):
                 messages.append(self._message(n, "supports", message))
         return messages
 
@@ -346,8 +375,8 @@ class PartyList(Codec):
 
         messages = []
         for slug, name in value:
-            messages += field_rules(Party._meta.get_field("slug"), slug)
-            messages += field_rules(Party._meta.get_field("name"), name)
+            messages += _checked(Party._meta.get_field("slug"), slug)
+            messages += _checked(Party._meta.get_field("name"), name)
         return messages
 
     def covers(self, column):
@@ -393,7 +422,7 @@ class CarriedOut(Codec):
 
     def check(self, value):
         slug = Event._meta.get_field("slug")
-        return [message for item in value for message in field_rules(slug, item)]
+        return [message for item in value for message in _checked(slug, item)]
 
     def covers(self, column):
         return ["Implementation.outcome", "Implementation.event", "Implementation.extent"]
@@ -678,19 +707,33 @@ class Column:
 
     def check(self, value):
         """Messages for a value the field rules refuse (empty when it is fine)."""
-        if value in (None, "", []):
-            return [_("is required")] if self.required else []
-        if self.codec:
-            return self.codec.check(value)
-        if self._target_has_rules:
-            return _checked(self.target, value)
-        return []
+        checker = self.checker
+        return checker(value) if checker else []
 
     @functools.cached_property
-    def _target_has_rules(self):
-        """:func:`_has_rules` of the column's field, kept on the column: asked of every
-        cell an import writes."""
-        return self.codec is None and _has_rules(self.target)
+    def checker(self):
+        """:meth:`check` as a function of the value, or None for a column that refuses no
+        value (neither required nor ruled): an import asks it of every cell it writes.
+        Values a field's rules accepted are remembered on the column (their messages
+        depend on nothing else), so that the kinds, roles and slugs that come back row
+        after row are looked up in a set; messages are made anew, in the language of
+        the moment."""
+        required = self.required
+        if self.codec:
+            rules = self.codec.check
+        elif _has_rules(self.target):
+            rules = _remembering(functools.partial(field_rules, self.target))
+        elif required:
+            rules = _no_messages
+        else:
+            return None
+
+        def check(value):
+            if value in (None, "", []):
+                return [_("is required")] if required else []
+            return rules(value)
+
+        return check
 
     def same(self, given, expected):
         return self.codec.same(given, expected) if self.codec else given == expected

@@ -22,7 +22,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part, instances, new, relate
+from .stored import Loader, Part, instances, keeps_value, new, relate
 
 
 @dataclass
@@ -112,10 +112,49 @@ def _attributes(columns):
     ]
 
 
+class _Relation:
+    """A foreign key a file's rows set, by the slug in their ``key`` cell."""
+
+    __slots__ = ("name", "key", "model", "attname", "cache_name")
+
+    def __init__(self, name, key):
+        self.name, self.key = name, key.name
+        self.model = key.referenced_model
+        field = key.model._meta.get_field(name)
+        self.attname, self.cache_name = field.attname, field.cache_name
+
+
+class _Fields:
+    """What :func:`apply_columns` does with the rows of one file, worked out once per
+    header rather than for every cell: ``own`` holds ``(column, cell, attribute, checker,
+    reader, kept as is)`` for each own column the file has (:meth:`Column.checker`; the
+    reader gives a stored row's value; an attribute kept as is is set in the row's
+    ``__dict__``, as ``setattr`` would), ``relations`` a :class:`_Relation` for each
+    foreign key the file names (not the event the row belongs to)."""
+
+    def __init__(self, columns, header):
+        self.own = [
+            (
+                column,
+                column.name,
+                name,
+                column.checker,
+                None if column.codec else column._read,
+                keeps_value(column.model, name),
+            )
+            for column, name in _attributes(columns)
+            if column.name in header
+        ]
+        self.relations = [
+            _Relation(relation, group["slug"])
+            for relation, group in _relations(columns).items()
+            if group["slug"].name in header and relation not in ("event", "from_event")
+        ]
+
+
 @functools.lru_cache(maxsize=256)  # a few headers per import
-def _present(columns, header):
-    """:func:`_attributes` of the columns a file has (``row.has``), once per header."""
-    return [(c, name) for c, name in _attributes(columns) if c.name in header]
+def _fields(columns, header):
+    return _Fields(columns, header)
 
 
 # Collecting what the files refer to ------------------------------------------------------
@@ -223,42 +262,45 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
     when they would be written. A new row has nothing to compare with: its values are
     only checked and set (most rows of an import into an empty database).
     """
+    fields = _fields(table.columns, row.columns)
     if obj.pk is None or obj._state.adding:  # a new row may carry a free id
-        _create_columns(context, row, obj, table)
+        _create_columns(context, row, obj, fields)
         return []
-    changes = []
-    for column, name in _attributes(table.columns):
-        if not row.has(column.name):
+    values, changes = row.values, []
+    for column, cell, name, check, read, _kept in fields.own:
+        value = values[cell]
+        current = ordinal if read is None else read(obj)
+        if value == current if read else column.same(value, current):
             continue
-        value = row.values[column.name]
-        current = ordinal if name == "position" else column.value(obj, {})
-        if column.same(value, current):
-            continue
-        messages = column.check(value)
+        messages = check(value) if check else ()
         for message in messages:
-            context.refuse(row, column.name, message)
+            context.refuse(row, cell, message)
         if messages:
             continue
         changes.append(Change(name, current, value, stored=getattr(obj, name)))
         setattr(obj, name, value)
-    for relation, group in relations(table).items():
-        changes += _apply_relation(context, row, obj, relation, group["slug"], False)
+    for relation in fields.relations:
+        changes += _apply_relation(context, row, obj, relation, False)
     return changes
 
 
-def _create_columns(context, row, obj, table):
+def _create_columns(context, row, obj, fields):
     """:func:`apply_columns` for a row not yet written."""
-    values = row.values
-    for column, name in _present(table.columns, row.columns):
-        value = values[column.name]
-        messages = column.check(value)
-        if messages:
-            for message in messages:
-                context.refuse(row, column.name, message)
+    values, attributes = row.values, obj.__dict__
+    for _column, cell, name, check, _read, kept in fields.own:
+        value = values[cell]
+        if check is not None:
+            messages = check(value)
+            if messages:
+                for message in messages:
+                    context.refuse(row, cell, message)
+                continue
+        if kept:
+            attributes[name] = value
         else:
             setattr(obj, name, value)
-    for relation, group in relations(table).items():
-        _apply_relation(context, row, obj, relation, group["slug"], True)
+    for relation in fields.relations:
+        _apply_relation(context, row, obj, relation, True)
 
 
 def check_values(context, row, table):
@@ -270,33 +312,27 @@ def check_values(context, row, table):
                 context.refuse(row, column.name, message)
 
 
-def _apply_relation(context, row, obj, relation, key, creating):
-    if not row.has(key.name) or relation in ("event", "from_event"):
-        return []
-    slug = row.values[key.name]
-    model = key.referenced_model
+def _apply_relation(context, row, obj, relation, creating):
+    """``relation``: a :class:`_Relation` the row's file names."""
+    slug = row.values[relation.key]
+    model = relation.model
     if model is Event:
-        related = context.event(slug, row, key.name) if slug else None
+        related = context.event(slug, row, relation.key) if slug else None
     else:
         related = context.refs.get(model, slug)
     if slug and related is None:
         row.unresolved = True  # already refused: the row's other rules would only echo it
-    attname, cache_name = _key_names(type(obj), relation)
     cached = obj._state.fields_cache
-    if cache_name in cached:
-        current = cached[cache_name]
+    if relation.cache_name in cached:
+        current = cached[relation.cache_name]
+    elif getattr(obj, relation.attname) is not None:
+        current = getattr(obj, relation.name)
     else:
-        current = getattr(obj, relation) if getattr(obj, attname) is not None else None
+        current = None
     if (current.slug if current else "") == (slug or ""):
         return []
-    relate(obj, relation, related)
-    return [] if creating else [Change(relation, current, related)]
-
-
-@functools.cache
-def _key_names(model, relation):
-    field = model._meta.get_field(relation)
-    return field.attname, field.cache_name
+    relate(obj, relation.name, related)
+    return [] if creating else [Change(relation.name, current, related)]
 
 
 def refuse_broken_rules(context, row, obj):

@@ -268,3 +268,9 @@ def _sets(model, attname):
     """Whether the model's attribute for a field does more than keep the value."""
     attribute = getattr(model, attname, None)
     return hasattr(type(attribute), "__set__") and not isinstance(attribute, DeferredAttribute)
+
+
+def keeps_value(model, attname):
+    """Whether setting the attribute only keeps the value in the row's ``__dict__`` (where
+    the planning may then put it itself): not a country, not a foreign key."""
+    return not _sets(model, attname)
