@@ -703,7 +703,11 @@ class Column:
     @functools.cached_property
     def parser(self):
         """:meth:`parse` as a function of the text, for every cell of a column."""
-        return self.codec.parse if self.codec else parser(self.type)
+        if self.codec is None:
+            return parser(self.type)
+        if type(self.codec).parse is Codec.parse:  # text, read as a text field's
+            return parser("string")
+        return self.codec.parse
 
     def check(self, value):
         """Messages for a value the field rules refuse (empty when it is fine)."""
