@@ -15,6 +15,7 @@ column carries must be listed in :data:`LEFT_OUT` with the reason: a test walks 
 field of every model and fails otherwise (:func:`unmapped_fields`).
 """
 
+import contextlib
 import functools
 import operator
 
@@ -106,25 +107,20 @@ def _no_messages(value):
 REMEMBERED = 1 << 16
 
 
-def _remembering(rules):
-    """``rules`` (a function of the value giving messages), answered without asking it for
-    a hashable value it accepted before."""
-    accepted = set()
+def _remember(accepted, value):
+    """Add ``value`` to a column's :attr:`~Column.accepted` values, if it can be a key."""
+    if len(accepted) >= REMEMBERED:
+        accepted.clear()
+    with contextlib.suppress(TypeError):  # a value that cannot be a key is asked each time
+        accepted.add(value)
 
-    def check(value):
-        try:
-            if value in accepted:
-                return []
-        except TypeError:  # a value that cannot be a key: asked in full
-            return rules(value)
-        messages = rules(value)
-        if not messages:
-            if len(accepted) >= REMEMBERED:
-                accepted.clear()
-            accepted.add(value)
-        return messages
 
-    return check
+def in_set(value, accepted):
+    """``value in accepted``, and False for a value that cannot be a key."""
+    try:
+        return value in accepted
+    except TypeError:
+        return False
 
 
 def _checked(field, value):
@@ -711,33 +707,51 @@ class Column:
 
     def check(self, value):
         """Messages for a value the field rules refuse (empty when it is fine)."""
-        checker = self.checker
+        accepted, checker = self._checking
+        if accepted is not None and in_set(value, accepted):
+            return []
         return checker(value) if checker else []
 
     @functools.cached_property
     def checker(self):
         """:meth:`check` as a function of the value, or None for a column that refuses no
-        value (neither required nor ruled): an import asks it of every cell it writes.
-        Values a field's rules accepted are remembered on the column (their messages
-        depend on nothing else), so that the kinds, roles and slugs that come back row
-        after row are looked up in a set; messages are made anew, in the language of
-        the moment."""
-        required = self.required
-        if self.codec:
-            rules = self.codec.check
-        elif _has_rules(self.target):
-            rules = _remembering(functools.partial(field_rules, self.target))
-        elif required:
-            rules = _no_messages
-        else:
-            return None
+        value (neither required nor ruled): an import asks it of every cell it writes."""
+        return self._checking[1]
 
-        def check(value):
+    @functools.cached_property
+    def accepted(self):
+        """Values :meth:`check` is known to accept, as a set that grows as it accepts
+        more (None for a column without one): an import looks a cell up here before it
+        calls :attr:`checker`. Only field rules fill it, whose answer depends on nothing
+        but the value; messages are made anew each time, in the language of the moment."""
+        return self._checking[0]
+
+    @functools.cached_property
+    def _checking(self):
+        required = self.required
+        if self.codec or not _has_rules(self.target):
+            if not (self.codec or required):
+                return None, None
+            rules = self.codec.check if self.codec else _no_messages
+
+            def check(value):
+                if value in (None, "", []):
+                    return [_("is required")] if required else []
+                return rules(value)
+
+            return None, check
+        accepted = set() if required else {None, ""}
+        target = self.target
+
+        def check_field(value):
             if value in (None, "", []):
                 return [_("is required")] if required else []
-            return rules(value)
+            messages = field_rules(target, value)
+            if not messages:
+                _remember(accepted, value)
+            return messages
 
-        return check
+        return accepted, check_field
 
     def same(self, given, expected):
         return self.codec.same(given, expected) if self.codec else given == expected

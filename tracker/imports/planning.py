@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources
+from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources, in_set
 from ..models import (
     Event,
     Party,
@@ -22,7 +22,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part, instances, keeps_value, new, relate
+from .stored import Loader, Part, foreign_key, instances, keeps_value, new, set_key
 
 
 @dataclass
@@ -115,22 +115,24 @@ def _attributes(columns):
 class _Relation:
     """A foreign key a file's rows set, by the slug in their ``key`` cell."""
 
-    __slots__ = ("name", "key", "model", "attname", "cache_name")
+    __slots__ = ("name", "key", "model", "attname", "cache_name", "foreign_key")
 
     def __init__(self, name, key):
         self.name, self.key = name, key.name
         self.model = key.referenced_model
         field = key.model._meta.get_field(name)
         self.attname, self.cache_name = field.attname, field.cache_name
+        self.foreign_key = foreign_key(key.model, name)
 
 
 class _Fields:
     """What :func:`apply_columns` does with the rows of one file, worked out once per
-    header rather than for every cell: ``own`` holds ``(column, cell, attribute, checker,
-    reader, kept as is)`` for each own column the file has (:meth:`Column.checker`; the
-    reader gives a stored row's value; an attribute kept as is is set in the row's
-    ``__dict__``, as ``setattr`` would), ``relations`` a :class:`_Relation` for each
-    foreign key the file names (not the event the row belongs to)."""
+    header rather than for every cell: ``own`` holds ``(column, cell, attribute, accepted
+    values, checker, reader, kept as is)`` for each own column the file has
+    (:attr:`Column.accepted`, :attr:`Column.checker`; the reader gives a stored row's
+    value; an attribute kept as is is set in the row's ``__dict__``, as ``setattr``
+    would), ``relations`` a :class:`_Relation` for each foreign key the file names (not
+    the event the row belongs to)."""
 
     def __init__(self, columns, header):
         self.own = [
@@ -138,6 +140,7 @@ class _Fields:
                 column,
                 column.name,
                 name,
+                column.accepted,
                 column.checker,
                 None if column.codec else column._read,
                 keeps_value(column.model, name),
@@ -263,16 +266,16 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
     only checked and set (most rows of an import into an empty database).
     """
     fields = _fields(table.columns, row.columns)
-    if obj.pk is None or obj._state.adding:  # a new row may carry a free id
+    if obj._state.adding or obj.pk is None:  # a new row may carry a free id
         _create_columns(context, row, obj, fields)
         return []
     values, changes = row.values, []
-    for column, cell, name, check, read, _kept in fields.own:
+    for column, cell, name, _accepted, _check, read, _kept in fields.own:
         value = values[cell]
         current = ordinal if read is None else read(obj)
         if value == current if read else column.same(value, current):
             continue
-        messages = check(value) if check else ()
+        messages = column.check(value)
         for message in messages:
             context.refuse(row, cell, message)
         if messages:
@@ -287,9 +290,9 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
 def _create_columns(context, row, obj, fields):
     """:func:`apply_columns` for a row not yet written."""
     values, attributes = row.values, obj.__dict__
-    for _column, cell, name, check, _read, kept in fields.own:
+    for _column, cell, name, accepted, check, _read, kept in fields.own:
         value = values[cell]
-        if check is not None:
+        if check is not None and (accepted is None or not in_set(value, accepted)):
             messages = check(value)
             if messages:
                 for message in messages:
@@ -316,10 +319,12 @@ def _apply_relation(context, row, obj, relation, creating):
     """``relation``: a :class:`_Relation` the row's file names."""
     slug = row.values[relation.key]
     model = relation.model
-    if model is Event:
-        related = context.event(slug, row, relation.key) if slug else None
+    if not slug:
+        related = None
+    elif model is Event:
+        related = context.event(slug, row, relation.key)
     else:
-        related = context.refs.get(model, slug)
+        related = context.refs.records[model].get(slug)
     if slug and related is None:
         row.unresolved = True  # already refused: the row's other rules would only echo it
     cached = obj._state.fields_cache
@@ -331,7 +336,7 @@ def _apply_relation(context, row, obj, relation, creating):
         current = None
     if (current.slug if current else "") == (slug or ""):
         return []
-    relate(obj, relation.name, related)
+    set_key(obj, relation.name, relation.foreign_key, related)
     return [] if creating else [Change(relation.name, current, related)]
 
 
