@@ -172,6 +172,7 @@ def collect_references(context):
             if group["slug"].referenced_model in REFERENCED
         ]
         lists = [c for c in table.columns if isinstance(c.codec, PartyList | Sources)]
+        parties = _PartyClaims(context)
         for row in rows:
             if not row.ok:
                 if table is EVENTS and "slug" in row.values:
@@ -183,13 +184,31 @@ def collect_references(context):
                 if not row.has(column.name):
                     continue
                 if isinstance(column.codec, PartyList):
-                    for slug, name in row.values[column.name]:
-                        context.refs.claim(Party, slug, {"name": name}, row, {"name": column.name})
+                    parties.claim(row, column.name)
                 else:
                     row.values["_sources"] = [
                         context.sources.cite(source, row, column.name)
                         for source in row.values[column.name]
                     ]
+
+
+class _PartyClaims:
+    """The parties a file's lists name (“Name [slug]”), each claimed once for as long as
+    it is named the same way (see :meth:`_Reference.claim`)."""
+
+    def __init__(self, context):
+        self.context = context
+        self._agreed = set()  # (column, slug, name)
+
+    def claim(self, row, column):
+        context, agreed = self.context, self._agreed
+        for slug, name in row.values[column]:
+            if (column, slug, name) in agreed:
+                continue
+            problems = len(context.problems)
+            context.refs.claim(Party, slug, {"name": name}, row, {"name": column})
+            if len(context.problems) == problems:
+                agreed.add((column, slug, name))
 
 
 class _Reference:
@@ -200,13 +219,33 @@ class _Reference:
         self.model = self.key.referenced_model
         self.attrs = [(name, c.name) for name, c in group.items() if name != "slug"]
         self.columns = {name: c.name for name, c in group.items()}
+        self._present = {}  # header -> the attributes the file gives, worked out once
+        self._agreed = set()  # (header, slug, values) claimed already, nothing refused
 
     def claim(self, context, row):
-        slug = row.values.get(self.key.name) if row.has(self.key.name) else None
+        """Claim the record the row names. A row that names a record exactly as an
+        earlier row did, when that claim found nothing to refuse, would only repeat it:
+        the record's known values never change, so it would agree again."""
+        header = row.columns
+        attrs = self._present.get(header)
+        if attrs is None:
+            attrs = self._present[header] = [(n, c) for n, c in self.attrs if c in header]
+        values = row.values
+        slug = values.get(self.key.name) if self.key.name in header else None
         if not slug:
             return
-        attrs = {name: row.values[column] for name, column in self.attrs if row.has(column)}
-        context.refs.claim(self.model, slug, attrs, row, self.columns)
+        given = (header, slug, *(values[column] for _name, column in attrs))
+        try:
+            if given in self._agreed:
+                return
+        except TypeError:  # a value that cannot be a key: claimed each time
+            given = None
+        problems = len(context.problems)
+        context.refs.claim(
+            self.model, slug, {name: values[column] for name, column in attrs}, row, self.columns
+        )
+        if given is not None and len(context.problems) == problems:
+            self._agreed.add(given)
 
 
 def load_events(context):
