@@ -473,12 +473,20 @@ def participant_line(person_name, party_name, role, side_name):
 
 
 def participant_summary(p):
+    person, party, side = _related(p, "person"), _related(p, "party"), _related(p, "side")
     return participant_line(
-        p.person.name if p.person else None,
-        p.party.name if p.party else None,
+        person.name if person else None,
+        party.name if party else None,
         p.role,
-        p.side.name if p.side else None,
+        side.name if side else None,
     )
+
+
+def _related(obj, name):
+    """``getattr(obj, name)`` for a foreign key that may be empty, read where its
+    descriptor reads a record it has (an import derives every participant's line)."""
+    cache = obj._state.fields_cache
+    return cache[name] if name in cache else getattr(obj, name)
 
 
 def outcome_summary(status, description):
