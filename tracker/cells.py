@@ -238,6 +238,11 @@ def party_lines(parties):
 
 def parse_party_lines(text):
     """``[(slug, name), ...]`` from :func:`party_lines` text, or :class:`CellError`."""
+    return list(_party_lines(text))
+
+
+@functools.lru_cache(maxsize=4096)  # the same parties come back outcome after outcome
+def _party_lines(text):
     parties = []
     for line in text.splitlines():
         if not line.strip():
@@ -246,7 +251,7 @@ def parse_party_lines(text):
         if not match:
             raise CellError(_("%(line)r is not a party written as “Name [slug]”") % {"line": line})
         parties.append((match.group(2), check_text(match.group(1))))
-    return parties
+    return tuple(parties)
 
 
 # Sources travel in the events table, one per line, as “url | publisher | title |
@@ -286,6 +291,12 @@ def _source_parts(line):
 
 
 def parse_source_line(line):
+    """A source line as a dict of :data:`SOURCE_PARTS`, or :class:`CellError`."""
+    return dict(_source_line(line))
+
+
+@functools.lru_cache(maxsize=4096)  # events cite the same sources again and again
+def _source_line(line):
     parts = _source_parts(line)
     if len(parts) > len(SOURCE_PARTS):
         raise CellError(
@@ -319,7 +330,7 @@ def parse_source_line(line):
         raise CellError(_("a source needs a publisher: %(line)r") % {"line": line})
     if not source["url"] and not source["title"]:
         raise CellError(_("a source without a URL needs a title: %(line)r") % {"line": line})
-    return source
+    return tuple(source.items())
 
 
 def parse_source_lines(text):

@@ -15,6 +15,7 @@ column carries must be listed in :data:`LEFT_OUT` with the reason: a test walks 
 field of every model and fails otherwise (:func:`unmapped_fields`).
 """
 
+import contextlib
 import functools
 import operator
 
@@ -96,6 +97,30 @@ def _passes(field, value):
     """Whether the field rules accept ``value``: asked for every cell of an import, where
     the same kinds, roles and slugs come back row after row."""
     return not field_rules(field, value)
+
+
+def _no_messages(value):
+    return []
+
+
+#: How many accepted values a column remembers (the slugs of a few big imports).
+REMEMBERED = 1 << 16
+
+
+def _remember(accepted, value):
+    """Add ``value`` to a column's :attr:`~Column.accepted` values, if it can be a key."""
+    if len(accepted) >= REMEMBERED:
+        accepted.clear()
+    with contextlib.suppress(TypeError):  # a value that cannot be a key is asked each time
+        accepted.add(value)
+
+
+def in_set(value, accepted):
+    """``value in accepted``, and False for a value that cannot be a key."""
+    try:
+        return value in accepted
+    except TypeError:
+        return False
 
 
 def _checked(field, value):
@@ -291,10 +316,10 @@ class Sources(Codec):
         for n, source in enumerate(value, 1):
             for part, name in self.FIELDS.items():
                 if source[part] not in ("", None):
-                    for message in field_rules(Source._meta.get_field(name), source[part]):
+                    for message in _checked(Source._meta.get_field(name), source[part]):
                         messages.append(self._message(n, part, message))
             supports = Citation._meta.get_field("supports")
-            for message in field_rules(supports, source["supports"]):
+            for message in _checked(supports, source["supports"]):
                 messages.append(self._message(n, "supports", message))
         return messages
 
@@ -346,8 +371,8 @@ class PartyList(Codec):
 
         messages = []
         for slug, name in value:
-            messages += field_rules(Party._meta.get_field("slug"), slug)
-            messages += field_rules(Party._meta.get_field("name"), name)
+            messages += _checked(Party._meta.get_field("slug"), slug)
+            messages += _checked(Party._meta.get_field("name"), name)
         return messages
 
     def covers(self, column):
@@ -393,7 +418,7 @@ class CarriedOut(Codec):
 
     def check(self, value):
         slug = Event._meta.get_field("slug")
-        return [message for item in value for message in field_rules(slug, item)]
+        return [message for item in value for message in _checked(slug, item)]
 
     def covers(self, column):
         return ["Implementation.outcome", "Implementation.event", "Implementation.extent"]
@@ -448,13 +473,20 @@ def participant_line(person_name, party_name, role, side_name):
 
 
 def participant_summary(p):
-    person, party, side = p.person, p.party, p.side  # each looked up once
+    person, party, side = _related(p, "person"), _related(p, "party"), _related(p, "side")
     return participant_line(
         person.name if person else None,
         party.name if party else None,
         p.role,
         side.name if side else None,
     )
+
+
+def _related(obj, name):
+    """``getattr(obj, name)`` for a foreign key that may be empty, read where its
+    descriptor reads a record it has (an import derives every participant's line)."""
+    cache = obj._state.fields_cache
+    return cache[name] if name in cache else getattr(obj, name)
 
 
 def outcome_summary(status, description):
@@ -675,23 +707,59 @@ class Column:
     @functools.cached_property
     def parser(self):
         """:meth:`parse` as a function of the text, for every cell of a column."""
-        return self.codec.parse if self.codec else parser(self.type)
+        if self.codec is None:
+            return parser(self.type)
+        if type(self.codec).parse is Codec.parse:  # text, read as a text field's
+            return parser("string")
+        return self.codec.parse
 
     def check(self, value):
         """Messages for a value the field rules refuse (empty when it is fine)."""
-        if value in (None, "", []):
-            return [_("is required")] if self.required else []
-        if self.codec:
-            return self.codec.check(value)
-        if self._target_has_rules:
-            return _checked(self.target, value)
-        return []
+        accepted, checker = self._checking
+        if accepted is not None and in_set(value, accepted):
+            return []
+        return checker(value) if checker else []
 
     @functools.cached_property
-    def _target_has_rules(self):
-        """:func:`_has_rules` of the column's field, kept on the column: asked of every
-        cell an import writes."""
-        return self.codec is None and _has_rules(self.target)
+    def checker(self):
+        """:meth:`check` as a function of the value, or None for a column that refuses no
+        value (neither required nor ruled): an import asks it of every cell it writes."""
+        return self._checking[1]
+
+    @functools.cached_property
+    def accepted(self):
+        """Values :meth:`check` is known to accept, as a set that grows as it accepts
+        more (None for a column without one): an import looks a cell up here before it
+        calls :attr:`checker`. Only field rules fill it, whose answer depends on nothing
+        but the value; messages are made anew each time, in the language of the moment."""
+        return self._checking[0]
+
+    @functools.cached_property
+    def _checking(self):
+        required = self.required
+        if self.codec or not _has_rules(self.target):
+            if not (self.codec or required):
+                return None, None
+            rules = self.codec.check if self.codec else _no_messages
+
+            def check(value):
+                if value in (None, "", []):
+                    return [_("is required")] if required else []
+                return rules(value)
+
+            return None, check
+        accepted = set() if required else {None, ""}
+        target = self.target
+
+        def check_field(value):
+            if value in (None, "", []):
+                return [_("is required")] if required else []
+            messages = field_rules(target, value)
+            if not messages:
+                _remember(accepted, value)
+            return messages
+
+        return accepted, check_field
 
     def same(self, given, expected):
         return self.codec.same(given, expected) if self.codec else given == expected

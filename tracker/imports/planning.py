@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources
+from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources, in_set
 from ..models import (
     Event,
     Party,
@@ -22,7 +22,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part, instances, new, relate
+from .stored import Loader, Part, foreign_key, instances, keeps_value, new, set_key
 
 
 @dataclass
@@ -112,10 +112,52 @@ def _attributes(columns):
     ]
 
 
+class _Relation:
+    """A foreign key a file's rows set, by the slug in their ``key`` cell."""
+
+    __slots__ = ("name", "key", "model", "attname", "cache_name", "foreign_key")
+
+    def __init__(self, name, key):
+        self.name, self.key = name, key.name
+        self.model = key.referenced_model
+        field = key.model._meta.get_field(name)
+        self.attname, self.cache_name = field.attname, field.cache_name
+        self.foreign_key = foreign_key(key.model, name)
+
+
+class _Fields:
+    """What :func:`apply_columns` does with the rows of one file, worked out once per
+    header rather than for every cell: ``own`` holds ``(column, cell, attribute, accepted
+    values, checker, reader, kept as is)`` for each own column the file has
+    (:attr:`Column.accepted`, :attr:`Column.checker`; the reader gives a stored row's
+    value; an attribute kept as is is set in the row's ``__dict__``, as ``setattr``
+    would), ``relations`` a :class:`_Relation` for each foreign key the file names (not
+    the event the row belongs to)."""
+
+    def __init__(self, columns, header):
+        self.own = [
+            (
+                column,
+                column.name,
+                name,
+                column.accepted,
+                column.checker,
+                None if column.codec else column._read,
+                keeps_value(column.model, name),
+            )
+            for column, name in _attributes(columns)
+            if column.name in header
+        ]
+        self.relations = [
+            _Relation(relation, group["slug"])
+            for relation, group in _relations(columns).items()
+            if group["slug"].name in header and relation not in ("event", "from_event")
+        ]
+
+
 @functools.lru_cache(maxsize=256)  # a few headers per import
-def _present(columns, header):
-    """:func:`_attributes` of the columns a file has (``row.has``), once per header."""
-    return [(c, name) for c, name in _attributes(columns) if c.name in header]
+def _fields(columns, header):
+    return _Fields(columns, header)
 
 
 # Collecting what the files refer to ------------------------------------------------------
@@ -130,6 +172,7 @@ def collect_references(context):
             if group["slug"].referenced_model in REFERENCED
         ]
         lists = [c for c in table.columns if isinstance(c.codec, PartyList | Sources)]
+        parties = _PartyClaims(context)
         for row in rows:
             if not row.ok:
                 if table is EVENTS and "slug" in row.values:
@@ -141,13 +184,31 @@ def collect_references(context):
                 if not row.has(column.name):
                     continue
                 if isinstance(column.codec, PartyList):
-                    for slug, name in row.values[column.name]:
-                        context.refs.claim(Party, slug, {"name": name}, row, {"name": column.name})
+                    parties.claim(row, column.name)
                 else:
                     row.values["_sources"] = [
                         context.sources.cite(source, row, column.name)
                         for source in row.values[column.name]
                     ]
+
+
+class _PartyClaims:
+    """The parties a file's lists name (“Name [slug]”), each claimed once for as long as
+    it is named the same way (see :meth:`_Reference.claim`)."""
+
+    def __init__(self, context):
+        self.context = context
+        self._agreed = set()  # (column, slug, name)
+
+    def claim(self, row, column):
+        context, agreed = self.context, self._agreed
+        for slug, name in row.values[column]:
+            if (column, slug, name) in agreed:
+                continue
+            problems = len(context.problems)
+            context.refs.claim(Party, slug, {"name": name}, row, {"name": column})
+            if len(context.problems) == problems:
+                agreed.add((column, slug, name))
 
 
 class _Reference:
@@ -158,13 +219,33 @@ class _Reference:
         self.model = self.key.referenced_model
         self.attrs = [(name, c.name) for name, c in group.items() if name != "slug"]
         self.columns = {name: c.name for name, c in group.items()}
+        self._present = {}  # header -> the attributes the file gives, worked out once
+        self._agreed = set()  # (header, slug, values) claimed already, nothing refused
 
     def claim(self, context, row):
-        slug = row.values.get(self.key.name) if row.has(self.key.name) else None
+        """Claim the record the row names. A row that names a record exactly as an
+        earlier row did, when that claim found nothing to refuse, would only repeat it:
+        the record's known values never change, so it would agree again."""
+        header = row.columns
+        attrs = self._present.get(header)
+        if attrs is None:
+            attrs = self._present[header] = [(n, c) for n, c in self.attrs if c in header]
+        values = row.values
+        slug = values.get(self.key.name) if self.key.name in header else None
         if not slug:
             return
-        attrs = {name: row.values[column] for name, column in self.attrs if row.has(column)}
-        context.refs.claim(self.model, slug, attrs, row, self.columns)
+        given = (header, slug, *(values[column] for _name, column in attrs))
+        try:
+            if given in self._agreed:
+                return
+        except TypeError:  # a value that cannot be a key: claimed each time
+            given = None
+        problems = len(context.problems)
+        context.refs.claim(
+            self.model, slug, {name: values[column] for name, column in attrs}, row, self.columns
+        )
+        if given is not None and len(context.problems) == problems:
+            self._agreed.add(given)
 
 
 def load_events(context):
@@ -223,42 +304,45 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
     when they would be written. A new row has nothing to compare with: its values are
     only checked and set (most rows of an import into an empty database).
     """
-    if obj.pk is None or obj._state.adding:  # a new row may carry a free id
-        _create_columns(context, row, obj, table)
+    fields = _fields(table.columns, row.columns)
+    if obj._state.adding or obj.pk is None:  # a new row may carry a free id
+        _create_columns(context, row, obj, fields)
         return []
-    changes = []
-    for column, name in _attributes(table.columns):
-        if not row.has(column.name):
-            continue
-        value = row.values[column.name]
-        current = ordinal if name == "position" else column.value(obj, {})
-        if column.same(value, current):
+    values, changes = row.values, []
+    for column, cell, name, _accepted, _check, read, _kept in fields.own:
+        value = values[cell]
+        current = ordinal if read is None else read(obj)
+        if value == current if read else column.same(value, current):
             continue
         messages = column.check(value)
         for message in messages:
-            context.refuse(row, column.name, message)
+            context.refuse(row, cell, message)
         if messages:
             continue
         changes.append(Change(name, current, value, stored=getattr(obj, name)))
         setattr(obj, name, value)
-    for relation, group in relations(table).items():
-        changes += _apply_relation(context, row, obj, relation, group["slug"], False)
+    for relation in fields.relations:
+        changes += _apply_relation(context, row, obj, relation, False)
     return changes
 
 
-def _create_columns(context, row, obj, table):
+def _create_columns(context, row, obj, fields):
     """:func:`apply_columns` for a row not yet written."""
-    values = row.values
-    for column, name in _present(table.columns, row.columns):
-        value = values[column.name]
-        messages = column.check(value)
-        if messages:
-            for message in messages:
-                context.refuse(row, column.name, message)
+    values, attributes = row.values, obj.__dict__
+    for _column, cell, name, accepted, check, _read, kept in fields.own:
+        value = values[cell]
+        if check is not None and (accepted is None or not in_set(value, accepted)):
+            messages = check(value)
+            if messages:
+                for message in messages:
+                    context.refuse(row, cell, message)
+                continue
+        if kept:
+            attributes[name] = value
         else:
             setattr(obj, name, value)
-    for relation, group in relations(table).items():
-        _apply_relation(context, row, obj, relation, group["slug"], True)
+    for relation in fields.relations:
+        _apply_relation(context, row, obj, relation, True)
 
 
 def check_values(context, row, table):
@@ -270,33 +354,29 @@ def check_values(context, row, table):
                 context.refuse(row, column.name, message)
 
 
-def _apply_relation(context, row, obj, relation, key, creating):
-    if not row.has(key.name) or relation in ("event", "from_event"):
-        return []
-    slug = row.values[key.name]
-    model = key.referenced_model
-    if model is Event:
-        related = context.event(slug, row, key.name) if slug else None
+def _apply_relation(context, row, obj, relation, creating):
+    """``relation``: a :class:`_Relation` the row's file names."""
+    slug = row.values[relation.key]
+    model = relation.model
+    if not slug:
+        related = None
+    elif model is Event:
+        related = context.event(slug, row, relation.key)
     else:
-        related = context.refs.get(model, slug)
+        related = context.refs.records[model].get(slug)
     if slug and related is None:
         row.unresolved = True  # already refused: the row's other rules would only echo it
-    attname, cache_name = _key_names(type(obj), relation)
     cached = obj._state.fields_cache
-    if cache_name in cached:
-        current = cached[cache_name]
+    if relation.cache_name in cached:
+        current = cached[relation.cache_name]
+    elif getattr(obj, relation.attname) is not None:
+        current = getattr(obj, relation.name)
     else:
-        current = getattr(obj, relation) if getattr(obj, attname) is not None else None
+        current = None
     if (current.slug if current else "") == (slug or ""):
         return []
-    relate(obj, relation, related)
-    return [] if creating else [Change(relation, current, related)]
-
-
-@functools.cache
-def _key_names(model, relation):
-    field = model._meta.get_field(relation)
-    return field.attname, field.cache_name
+    set_key(obj, relation.name, relation.foreign_key, related)
+    return [] if creating else [Change(relation.name, current, related)]
 
 
 def refuse_broken_rules(context, row, obj):

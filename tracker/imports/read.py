@@ -33,7 +33,7 @@ class RowsRead(str):
         return text
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One row of a file (or one entry of a seed file), as Python values by column name.
 
@@ -125,40 +125,64 @@ def _header_problems(name, table, header):
 
 #: How a text cell is read: where a row's cells read as written, they are taken as they are.
 TEXT = parser("string")
+#: Kinds whose cells give the same value for the same text, a value nobody changes: each
+#: text is read once per file (the dates, positions and durations that come back).
+SAME_FOR_SAME_TEXT = frozenset({"date", "time", "duration", "integer"})
+_UNKNOWN = object()
 
 
-class Columns(list):
-    """A file's columns, ``(name, parser)`` for each cell, with their names and the
-    columns that are not plain text (``typed``) at hand."""
+def _remembered(parse):
+    """``parse``, asked once per text it accepts (what it refuses is asked again, so
+    that the message is made as every refusal is)."""
+    known = {}
 
-    def __init__(self, columns):
-        super().__init__(columns)
-        self.names = [column for column, _parse in self]
-        self.typed = [(column, parse) for column, parse in self if parse is not TEXT]
+    def value(text):
+        found = known.get(text, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = known[text] = parse(text)
+        return found
+
+    return value
 
 
-def _parse_row(name, table, columns, cells, line, present):
-    """``columns``: :class:`Columns`. A row's cells are read at once (text
-    cells as they are, when the row allows: :func:`read_as_written`), and one by one
-    only when one cannot be read, to name each that cannot."""
-    try:
+def row_reader(name, table, header):
+    """A function ``(cells, line) -> (row, problems)`` for the rows of one file, with the
+    work that depends only on its header done once: which cells are typed, their parsers
+    (:data:`SAME_FOR_SAME_TEXT` ones remembering what they read). A row's text cells are
+    taken as they are when the row allows (:func:`read_as_written`); a row is read cell
+    by cell only when it does not, or when one cell cannot be read, to name each that
+    cannot."""
+    columns = [table.column(column) for column in header]
+    parsers = [
+        (
+            c.name,
+            _remembered(c.parser) if c.type in SAME_FOR_SAME_TEXT else c.parser,
+        )
+        for c in columns
+    ]
+    names = [column for column, _parse in parsers]
+    typed = [(column, parse) for column, parse in parsers if parse is not TEXT]
+    present = frozenset(header)
+
+    def read(cells, line):
         if read_as_written(cells):
-            values = dict(zip(columns.names, cells, strict=True))
-            for column, parse in columns.typed:
-                values[column] = parse(values[column])
-        else:
-            values = {c: parse(text) for (c, parse), text in zip(columns, cells, strict=True)}
-    except CellError:
-        pass
-    else:
-        return Row(table, name, line, values, columns=present), []
-    values, problems = {}, []
-    for (column, parse), text in zip(columns, cells, strict=True):
-        try:
-            values[column] = parse(text)
-        except CellError as error:
-            problems.append(Problem(name, line, column, str(error)))
-    return Row(table, name, line, values, ok=not problems, columns=present), problems
+            values = dict(zip(names, cells, strict=True))
+            try:
+                for column, parse in typed:
+                    values[column] = parse(values[column])
+            except CellError:
+                pass
+            else:
+                return Row(table, name, line, values, columns=present), ()
+        values, problems = {}, []
+        for (column, parse), text in zip(parsers, cells, strict=True):
+            try:
+                values[column] = parse(text)
+            except CellError as error:
+                problems.append(Problem(name, line, column, str(error)))
+        return Row(table, name, line, values, ok=not problems, columns=present), problems
+
+    return read
 
 
 def _number_rows(table, rows):
@@ -198,8 +222,7 @@ def read_table(name, source, *, table=None, progress=None):
     if problems:
         return table, [], problems
     rows, line = [], 2
-    columns = Columns((c.name, c.parser) for c in (table.column(column) for column in header))
-    present = frozenset(header)
+    read = row_reader(name, table, header)
     while True:
         try:
             cells = next(reader)
@@ -219,9 +242,10 @@ def read_table(name, source, *, table=None, progress=None):
                 )
             )
         elif cells:
-            row, cell_problems = _parse_row(name, table, columns, cells, line, present)
+            row, cell_problems = read(cells, line)
             rows.append(row)
-            problems += cell_problems
+            if cell_problems:
+                problems += cell_problems
         line = reader.line_num + 1
         if progress and rows and len(rows) % PROGRESS_EVERY == 0:
             progress(RowsRead(name, len(rows)))

@@ -14,6 +14,7 @@ from ..models import Conflict, Party, Person, Process, Source
 from ..text import name_key
 from .plan import CHANGED, CREATED, NAME_FIELDS, Change
 from .rules import instance_problems
+from .stored import new
 
 CHUNK = 500
 MODELS = (Conflict, Process, Party, Person)
@@ -186,7 +187,7 @@ class References:
                 % {"model": model._meta.verbose_name, "slug": slug, "fields": ", ".join(missing)},
             )
             return
-        obj = model(slug=slug, **(DEFAULTS.get(model, {}) | attrs))
+        obj = new(model, slug=slug, **(DEFAULTS.get(model, {}) | attrs))
         self._field_rules(model, slug, claim)
         self._unique_name(obj, claim)
         if not self.context.options.confirm_new:
@@ -451,7 +452,7 @@ class SourceIndex:
     def _resolve(self, key, source):
         fields, row = self.given[key]
         if source is None:
-            source = Source(**fields)
+            source = new(Source, **fields)
             self.records[key] = source
             for _name, message in instance_problems(source):
                 self.context.refuse(row, "sources", message)

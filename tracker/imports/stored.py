@@ -200,7 +200,7 @@ def new(model, **values):
     obj.__dict__.update(blank)
     obj._state = ModelState()
     for name, value in values.items():
-        relate(obj, name, value)
+        set_key(obj, name, foreign_key(model, name), value)
     return obj
 
 
@@ -210,11 +210,16 @@ def relate(obj, name, value):
     asking the database routers on every row when there are none (an import sets about
     200,000 keys at 10,000 events). A record that is itself new keeps its place in the cache,
     where the write takes its id from (``bulk.insert_rows``)."""
-    key = _foreign_key(type(obj), name)
+    set_key(obj, name, foreign_key(type(obj), name), value)
+
+
+def set_key(obj, name, key, value):
+    """:func:`relate` with the foreign key's :func:`foreign_key` worked out already (a
+    caller that sets the same key on many rows)."""
     if key is None or router.routers:
         setattr(obj, name, value)
         return
-    attname, cache_name, target, remote = key
+    attname, cache_name, target, remote, pk = key
     cache = obj._state.fields_cache
     if value is None:
         old = cache.get(cache_name)
@@ -234,14 +239,18 @@ def relate(obj, name, value):
     if other.db != state.db:  # the descriptor refuses a relation across databases
         setattr(obj, name, value)
         return
-    obj.__dict__[attname] = value.pk
+    try:
+        obj.__dict__[attname] = value.__dict__[pk]  # ``value.pk``, read as it keeps it
+    except KeyError:
+        obj.__dict__[attname] = value.pk
     cache[cache_name] = value
 
 
 @functools.cache
-def _foreign_key(model, name):
-    """``(attname, cache name, related model, cache name on the related record)`` of a
-    plain foreign key to a record's id, or None for any other attribute."""
+def foreign_key(model, name):
+    """``(attname, cache name, related model, cache name on the related record, the
+    related model's id attribute)`` of a plain foreign key to a record's id, or None for
+    any other attribute."""
     descriptor = getattr(model, name, None)
     if type(descriptor) is not ForwardManyToOneDescriptor:
         return None
@@ -249,7 +258,13 @@ def _foreign_key(model, name):
     target = field.remote_field.model._meta.concrete_model
     if field.target_field is not target._meta.pk:
         return None
-    return field.attname, field.cache_name, target, field.remote_field.cache_name
+    return (
+        field.attname,
+        field.cache_name,
+        target,
+        field.remote_field.cache_name,
+        target._meta.pk.attname,
+    )
 
 
 @functools.cache
@@ -268,3 +283,9 @@ def _sets(model, attname):
     """Whether the model's attribute for a field does more than keep the value."""
     attribute = getattr(model, attname, None)
     return hasattr(type(attribute), "__set__") and not isinstance(attribute, DeferredAttribute)
+
+
+def keeps_value(model, attname):
+    """Whether setting the attribute only keeps the value in the row's ``__dict__`` (where
+    the planning may then put it itself): not a country, not a foreign key."""
+    return not _sets(model, attname)
