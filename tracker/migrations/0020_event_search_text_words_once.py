@@ -10,17 +10,21 @@ def lean(text):
 
 
 def words_once(apps, schema_editor):
-    """Rewrite the stored search texts that repeat a word within a part. Search finds the
-    same events before and after: the words searched for hold no space."""
+    """Rewrite the stored search texts that repeat a word within a part, one short update
+    per row sent at once. Search finds the same events before and after: the words
+    searched for hold no space."""
     Event = apps.get_model("tracker", "Event")
-    manager = Event._base_manager.using(schema_editor.connection.alias)
-    changed = []
-    for pk, text in manager.order_by("pk").values_list("pk", "search_text").iterator():
-        new = lean(text)
-        if new != text:
-            changed.append(Event(pk=pk, search_text=new))
-    for start in range(0, len(changed), BATCH):
-        manager.bulk_update(changed[start : start + BATCH], ["search_text"])
+    connection = schema_editor.connection
+    rows = Event._base_manager.using(connection.alias).values_list("pk", "search_text")
+    changed = [(lean(text), pk) for pk, text in rows.iterator() if lean(text) != text]
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Event._meta.db_table)} SET {quote('search_text')} = %s "
+        f"WHERE {quote(Event._meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(changed), BATCH):
+            cursor.executemany(sql, changed[start : start + BATCH])
 
 
 class Migration(migrations.Migration):
