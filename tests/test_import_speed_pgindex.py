@@ -4,12 +4,15 @@ in the whole text. Runs on SQLite and PostgreSQL (``DATABASE_URL`` picks one).""
 
 import importlib
 
+import psycopg
 import pytest
 from django.apps import apps
+from django.db import connection, transaction
 from django.urls import reverse
 
+from tests.csvfiles import edit, empty_the_record, export_all, import_texts
 from tests.factories import make_event, make_participation, make_person
-from tracker.models import Event
+from tracker.models import Event, bulk_pg
 from tracker.text import search_key, search_text
 
 pytestmark = pytest.mark.django_db
@@ -75,8 +78,6 @@ def test_the_migration_rewrites_stored_texts_as_saves_now_write_them():
     Event.objects.filter(pk=event.pk).update(search_text=old)
     assert old != derived
 
-    from django.db import connection
-
     class Editor:
         pass
 
@@ -85,3 +86,94 @@ def test_the_migration_rewrites_stored_texts_as_saves_now_write_them():
     words_once.words_once(apps, editor)
     assert Event.objects.get(pk=event.pk).search_text == derived
     assert Event.objects.all().refresh_derived() == 0
+
+
+# The trigram index built after a large first import (tracker.models.bulk_pg): PostgreSQL
+# only, with DATABASE_URL=postgres://…
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the trigram index is PostgreSQL's: run with DATABASE_URL=postgres://…",
+)
+TRIGRAM_INDEX = "tracker_event_search_trgm"
+
+
+def trigram_index():
+    """``(oid, valid, definition)`` of the trigram index: a new oid means built again."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.oid, i.indisvalid, pg_get_indexdef(c.oid) FROM pg_class c "
+            "JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = %s",
+            [TRIGRAM_INDEX],
+        )
+        return cursor.fetchone()
+
+
+def events_with_names(n):
+    for i in range(n):
+        event = make_event(title=f"Talks {i}", summary="Zqxjv talks and talks")
+        make_participation(event=event, person=make_person(name=f"Ivanna Kowalczyk {i}"))
+
+
+@postgresql_only
+def test_a_large_import_into_an_empty_table_builds_the_trigram_index_after_it(client, monkeypatch):
+    monkeypatch.setattr(bulk_pg, "LARGE_IMPORT", 3)
+    events_with_names(3)
+    texts = export_all(client)
+    empty_the_record()
+    oid, valid, definition = trigram_index()
+
+    import_texts(texts)
+
+    assert trigram_index()[1:] == (True, definition)
+    assert trigram_index()[0] != oid
+    page = client.get(reverse("event-list"), {"q": "ZQXJV kowalczyk"}).content.decode()
+    assert page.count('<h2 class="event-title">') == 3
+
+
+@postgresql_only
+def test_the_index_stays_for_a_small_import_or_a_table_with_rows(client, monkeypatch):
+    events_with_names(3)
+    texts = export_all(client)
+    empty_the_record()
+    oid = trigram_index()[0]
+    monkeypatch.setattr(bulk_pg, "LARGE_IMPORT", 3)
+    import_texts({"events": edit(texts["events"], lambda row: row["title"] != "Talks 0")})
+    assert (Event.objects.count(), trigram_index()[0]) == (2, oid)  # a small import
+    monkeypatch.setattr(bulk_pg, "LARGE_IMPORT", 1)
+    import_texts(texts)
+    assert (Event.objects.count(), trigram_index()[0]) == (3, oid)  # the table had rows
+
+
+@postgresql_only
+def test_a_reader_holding_the_empty_table_gets_the_usual_import(client, monkeypatch):
+    monkeypatch.setattr(bulk_pg, "LARGE_IMPORT", 3)
+    events_with_names(3)
+    texts = export_all(client)
+    empty_the_record()
+    oid = trigram_index()[0]
+    database = connection.settings_dict
+    with psycopg.connect(
+        dbname=database["NAME"],
+        user=database["USER"],
+        host=database["HOST"],
+        port=database["PORT"] or None,
+        autocommit=False,
+    ) as reader:
+        reader.execute("SELECT count(*) FROM tracker_event").fetchone()  # holds the table
+        import_texts(texts)
+    assert trigram_index()[0] == oid
+    assert Event.objects.count() == 3
+
+
+@postgresql_only
+def test_the_lock_wait_is_set_back_inside_the_transaction():
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '5s'")
+        Event.objects.all().delete()
+        with bulk_pg.gin_indexes_built_after(Event, rows=bulk_pg.LARGE_IMPORT):
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            assert cursor.fetchone() == ("5s",)
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        assert cursor.fetchone() == ("5s",)
+        assert trigram_index()[1] is True

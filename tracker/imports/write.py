@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from ..models import Event, Participation
 from ..models.base import Record
 from ..models.bulk import create_with_history, delete_with_history, update_with_history
+from ..models.bulk_pg import gin_indexes_built_after
 from .pauses import collector_paused
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
@@ -118,7 +119,8 @@ def _introduce_participants(plan):
 
 def write_plan(plan, *, by, reason):
     """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
-    with collector_paused():
+    new_events = len(plan.steps_of(Event, CREATED))
+    with collector_paused(), gin_indexes_built_after(Event, rows=new_events):
         return _write_plan(plan, by=by, reason=reason)
 
 
