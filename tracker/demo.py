@@ -35,7 +35,7 @@ from .models import (
     periods,
 )
 from .models.bulk import insert_with_history, reset_sequences
-from .text import search_text
+from .text import search_key
 
 #: The demo conflicts' names (marked ``Conflict.demo``).
 DEMO_CONFLICT_NAMES = (
@@ -174,7 +174,7 @@ def with_derived_fields(events, participant_names):
             event["start_date"], precision, event["period_position"]
         )
         own = [event["title"], event["summary"], event.get("venue"), event["city"]]
-        event["search_text"] = search_text((*own, *names))
+        event["search_text"] = "\n".join(search_key(part) for part in (*own, *names) if part)
     return events
 
 

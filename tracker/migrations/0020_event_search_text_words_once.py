@@ -4,8 +4,8 @@ BATCH = 1000
 
 
 def lean(text):
-    """The stored search text as ``text.search_text`` now writes it: each word once in its
-    line (a line is one part's search key, so this needs nothing but the stored text)."""
+    """The stored search text as it is now derived: each word once in its line (a line is
+    one part's ``text.search_key``, so this needs nothing but the stored text)."""
     return "\n".join(" ".join(dict.fromkeys(line.split())) for line in text.split("\n"))
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from ..text import search_text as search_text_of
+from ..text import search_key
 from . import periods
 from .base import Record, RecordQuerySet
 from .bulk import update_values
@@ -523,7 +523,8 @@ class Event(Record):
         if participant_names is None:
             return sort_date, None
         own = [values[name] for name in ("title", "summary", "venue", "city", "region")]
-        return sort_date, search_text_of((*own, *participant_names))
+        search_text = "\n".join(search_key(part) for part in (*own, *participant_names) if part)
+        return sort_date, search_text
 
     @staticmethod
     def participant_names(participants):
