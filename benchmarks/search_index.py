@@ -14,7 +14,10 @@ Each import runs in a transaction rolled back afterwards (``emptied_record``):
 * ``no index``: the index dropped for the import and built afterwards. ``DROP INDEX``
   locks the table against every reader for the whole import.
 
-None of these is what the import does: the figures are for the README and the issue.
+The import itself does as ``no index`` does, but only into an empty events table and for
+at least ``bulk_pg.LARGE_IMPORT`` new events (``tracker.models.bulk_pg``): here that is
+``usual`` (the lock blocks no reader who could see a row). ``pending`` and ``no index``
+find the index as they leave it, and the import leaves it alone.
 """
 
 import argparse
