@@ -21,6 +21,7 @@ from ..models.bulk import (
     pages_in_memory,
     update_with_history,
 )
+from ..models.bulk_pg import gin_indexes_built_after
 from .pauses import collector_paused
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
@@ -127,7 +128,12 @@ def _introduce_participants(plan):
 
 def write_plan(plan, *, by, reason):
     """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
-    with collector_paused(), pages_in_memory():
+    new_events = len(plan.steps_of(Event, CREATED))
+    with (
+        collector_paused(),
+        pages_in_memory(),
+        gin_indexes_built_after(Event, rows=new_events),
+    ):
         return _write_plan(plan, by=by, reason=reason)
 
 
