@@ -2,10 +2,13 @@ from urllib.parse import urlsplit
 
 from django import template
 from django.http import QueryDict
+from django.template.defaultfilters import truncatechars
 from django.urls import NoReverseMatch, resolve, reverse
+from django.utils.safestring import mark_safe
 
 from tracker.dates import event_date, row_date
 from tracker.models import Outcome
+from tracker.widgets import escaped
 
 register = template.Library()
 
@@ -58,3 +61,36 @@ def json_twin(context):
         if name in taken:
             query.setlist(name, request.GET.getlist(name))
     return f"{path}?{query.urlencode()}" if query else path
+
+
+@register.simple_tag
+def timeline_rows(timeline):
+    """The rows of a timeline's table (``_timeline_table.html``): a count per lane and
+    period with the link to its events, or an event with its strongest outcome. Written
+    here in one pass, each cell escaped as the template would: up to 1,500 rows drawn as
+    template nodes were a fifth of the event list's time."""
+    if timeline["mode"] == "counts":
+        cells = [(c.conflict, c.lane_title, c.label, c.url, c.words) for c in timeline["counts"]]
+        template = '<tr><td>{}</td><td>{}</td><td>{}</td><td><a href="{}">{}</a></td></tr>'
+    else:
+        cells = [
+            (
+                row["when"],
+                row["url"],
+                row["title"],
+                row["process_title"],
+                (
+                    f"{outcome_status(row['main_outcome_status'])}: "
+                    f"{truncatechars(row['main_outcome_description'], 100)}"
+                )
+                if row["main_outcome_status"]
+                else "—",
+            )
+            for row in timeline["rows"]
+        ]
+        template = '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>'
+    width = len(cells[0]) if cells else 0
+    texts = escaped([str(text) for row in cells for text in row])
+    return mark_safe(  # every cell escaped above
+        "\n".join(template.format(*texts[at : at + width]) for at in range(0, len(texts), width))
+    )
