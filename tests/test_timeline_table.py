@@ -54,3 +54,14 @@ def test_a_count_row_escapes_its_lane_and_link(client, settings):
         'date_after=2024-03-04&amp;date_before=2024-03-10">2 events in week of 4 March 2024'
         "</a></td></tr>"
     ]
+
+
+def test_chart_data_is_written_as_json_script_writes_it():
+    import datetime
+
+    from django.utils.html import json_script
+
+    from tracker.templatetags.tracker import chart_json
+
+    value = {"text": "</script><b>&amp; «ü»", "day": datetime.date(2024, 3, 5), "n": [1.5, None]}
+    assert chart_json(value, "chart-data") == json_script(value, "chart-data")
