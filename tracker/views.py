@@ -196,14 +196,12 @@ def event_detail(request, slug):
     event = found_or_moved(
         visible_events(request).for_detail(include_drafts=preview).with_latest_release(), slug
     )
-    previous, following = (
-        visible_events(request).filter(process=event.process).neighbours(event, "title", "slug")
-    )
+    neighbours = visible_events(request).filter(process=event.process).exclude(pk=event.pk)
     context = {
         "event": event,
         "sides": participants_by_side(event.participations.all()),
-        "previous": previous,
-        "next": following,
+        "previous": neighbours.before(event).reverse().first(),
+        "next": neighbours.after(event).first(),
         "corrections": corrections(event) if event.is_published else [],
         "citation": event_citation(event, request.build_absolute_uri(event.get_absolute_url())),
     }

@@ -65,28 +65,6 @@ class EventQuerySet(RecordQuerySet):
         """The events that come after ``event`` in :meth:`chronological` order, in it."""
         return self.chronological().exclude(self._earlier_than(event)).exclude(pk=event.pk)
 
-    def nearest(self, event):
-        """The ids of the events just before and just after ``event`` among these
-        (without it), in :meth:`chronological` order: two subqueries, for a query to
-        read them with whatever else it reads."""
-        others = self.exclude(pk=event.pk)
-        return [
-            Subquery(others.before(event).reverse().values("pk")[:1]),
-            Subquery(others.after(event).values("pk")[:1]),
-        ]
-
-    def neighbours(self, event, *fields):
-        """``(previous, next)``: the events just before and after ``event`` among these
-        (None where there is none), with ``fields`` only, in one query."""
-        before, after = self.nearest(event)
-        rows = list(
-            self.model._base_manager.filter(Q(pk=event.pk) | Q(pk=before) | Q(pk=after))
-            .order_by(*CHRONOLOGICAL)
-            .only(*fields)
-        )
-        at = [row.pk for row in rows].index(event.pk)
-        return (rows[at - 1] if at else None), (rows[at + 1] if at + 1 < len(rows) else None)
-
     @staticmethod
     def _earlier_than(event):
         """Earlier in the order (sort date, time with NULL first, start date, id)."""
@@ -316,7 +294,7 @@ class EventQuerySet(RecordQuerySet):
 
         With ``RecordVersion.shared`` (everything else a page shows), this is what an
         event's page is cached by: any change to what the page shows changes it, and
-        a save of any other event does not. Two queries, each on indexes.
+        a save of any other event does not. Four queries, each on an index.
         """
         from .outcomes import Implementation
 
@@ -324,20 +302,21 @@ class EventQuerySet(RecordQuerySet):
         event = self.filter(slug=slug).only(*fields).first()
         if event is None:
             return []
-        # The neighbours' and the linked events' ids (index scans), united, then their
+        neighbours = self.filter(process_id=event.process_id).exclude(pk=event.pk)
+        rows = [(event.pk, event.version)]
+        for found in (neighbours.before(event).reverse(), neighbours.after(event)):
+            rows += list(found.values_list("pk", "version")[:1])
+        # The linked events' ids from the link tables (index scans), united, then their
         # versions: OR-ing these as conditions on the events would scan every event.
         parts = [
-            Event._base_manager.filter(pk=nearest).values_list("pk")
-            for nearest in self.filter(process_id=event.process_id).nearest(event)
-        ] + [
             EventLink.objects.filter(from_event=event).values_list("to_event"),
             EventLink.objects.filter(to_event=event).values_list("from_event"),
             Implementation.objects.filter(outcome__event=event).values_list("event"),
             Implementation.objects.filter(event=event).values_list("outcome__event"),
         ]
-        shown = parts[0].order_by().union(*(part.order_by() for part in parts[1:]))
-        versions = Event._base_manager.filter(pk__in=shown).order_by()
-        return [(event.pk, event.version), *sorted(versions.values_list("pk", "version"))]
+        linked = parts[0].order_by().union(*(part.order_by() for part in parts[1:]))
+        versions = Event._base_manager.filter(pk__in=linked).order_by()
+        return rows + sorted(versions.values_list("pk", "version"))
 
     def for_export(self, *, include_drafts=False):
         """Everything the four CSV tables write, in export order, prefetched chunk by
