@@ -24,12 +24,12 @@ from tracker.models import Outcome
 
 pytestmark = pytest.mark.django_db
 
-#: Uncached: the page cache's shared number and the event's cache key (3), the event
+#: Uncached: the page cache's shared number and the event's cache key (5), the event
 #: with its process, conflict and latest release (1), its participants, outcomes, who
 #: agreed and rejected them, their sources and the events that carried them out (6), its
 #: citations, the agreements it carried out and its links out and in (4), its neighbours
-#: (1), and its corrections (4).
-UNCACHED = 19
+#: (2), and its corrections (4).
+UNCACHED = 22
 
 
 def grown_event(n):
