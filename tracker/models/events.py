@@ -235,14 +235,18 @@ class EventQuerySet(RecordQuerySet):
         from .participations import Participation
 
         shown = Q() if include_drafts else shown_to_the_public("event_id")
+        # Within one event, the parts' default orders (which begin with the event's date
+        # and id, a join each) come down to these.
         return self.select_related("process__conflict").prefetch_related(
             Prefetch(
                 "participations",
-                queryset=Participation.objects.select_related("person", "party", "side"),
+                queryset=Participation.objects.select_related("person", "party", "side").order_by(
+                    "position", "pk"
+                ),
             ),
             Prefetch(
                 "outcomes",
-                queryset=Outcome.objects.prefetch_related(
+                queryset=Outcome.objects.order_by("position", "pk").prefetch_related(
                     "agreed_by",
                     "rejected_by",
                     "sources",
@@ -267,21 +271,24 @@ class EventQuerySet(RecordQuerySet):
             return Q() if include_drafts else shown_to_the_public(field)
 
         return self.with_parts(include_drafts=include_drafts).prefetch_related(
+            # Their default orders, without the join to this event's own date.
             Prefetch(
                 "implementations",
-                queryset=Implementation.objects.filter(shown("outcome__event_id")).select_related(
-                    "outcome__event"
-                ),
+                queryset=Implementation.objects.filter(shown("outcome__event_id"))
+                .select_related("outcome__event")
+                .order_by("pk"),
             ),
             Prefetch(
                 "links_out",
-                queryset=EventLink.objects.filter(shown("to_event_id")).select_related("to_event"),
+                queryset=EventLink.objects.filter(shown("to_event_id"))
+                .select_related("to_event")
+                .order_by("to_event__start_date", "pk"),
             ),
             Prefetch(
                 "links_in",
-                queryset=EventLink.objects.filter(shown("from_event_id")).select_related(
-                    "from_event"
-                ),
+                queryset=EventLink.objects.filter(shown("from_event_id"))
+                .select_related("from_event")
+                .order_by("from_event__start_date", "pk"),
             ),
         )
 
