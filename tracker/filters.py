@@ -1,16 +1,18 @@
 """The one definition of “which events”: the list, every chart and the CSV use it."""
 
+import functools
+
 import django_filters
 from django import forms
 from django.db.models import CharField, Q, Value
-from django.utils.choices import CallableChoiceIterator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .models import Conflict, Event, Outcome, Participation, Party, Person, Process
 from .page_cache import per_record_version
 from .text import search_key
-from .widgets import LongSelect
+from .widgets import LongSelect, PlainChoices
 
 MAX_SEARCH_LENGTH = 200
 MAX_SEARCH_WORDS = 10
@@ -36,6 +38,20 @@ def grouped_names(query):
     return grouped
 
 
+#: {language: the country select's options}
+COUNTRY_CHOICES = {}
+
+
+def country_choices(choices):
+    """The country select's options (``choices``, the field's own) in the active
+    language: translated and sorted once per language and process, not once per page
+    (they were a quarter of the filter form's time)."""
+    language = get_language()
+    if language not in COUNTRY_CHOICES:
+        COUNTRY_CHOICES[language] = [(str(value), str(label)) for value, label in choices]
+    return COUNTRY_CHOICES[language]
+
+
 class EventFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         """Every select (countries, people, parties…) writes its options in Python:
@@ -48,6 +64,9 @@ class EventFilterForm(forms.Form):
             self._conflicts_from_processes(self.fields["process"], self.fields["conflict"])
         if "party" in self.fields and "person" in self.fields:
             self._choices_from_names(self.fields["party"], self.fields["person"])
+        if "country" in self.fields:
+            widget = self.fields["country"].widget
+            widget.choices = PlainChoices(functools.partial(country_choices, widget.choices))
 
     @staticmethod
     def _choices_from_names(party, person):
@@ -65,10 +84,10 @@ class EventFilterForm(forms.Form):
                 rows.append(per_record_version(str(query.query), lambda: grouped_names(query)))
             return rows[0]
 
-        party.widget.choices = CallableChoiceIterator(
+        party.widget.choices = PlainChoices(
             lambda: [("", party.empty_label), *names().get("party", ())]
         )
-        person.widget.choices = CallableChoiceIterator(
+        person.widget.choices = PlainChoices(
             lambda: [("", person.empty_label), *names().get("person", ())]
         )
 
@@ -93,8 +112,8 @@ class EventFilterForm(forms.Form):
             ordered = sorted(found.values(), key=lambda c: (c.name, c.pk))
             return [("", conflict.empty_label)] + [(c.slug, str(c)) for c in ordered]
 
-        process.widget.choices = CallableChoiceIterator(process_choices)
-        conflict.widget.choices = CallableChoiceIterator(conflict_choices)
+        process.widget.choices = PlainChoices(process_choices)
+        conflict.widget.choices = PlainChoices(conflict_choices)
 
     def clean_q(self):
         words = self.cleaned_data["q"].split()

@@ -106,11 +106,11 @@ def list_query(filterset):
     return query
 
 
-def timeline_context(events, *, query, hover_extra=None, total=None):
+def timeline_context(events, *, query, hover_extra=None):
     """The timeline of ``events`` (a queryset of public events), the same events or
     counts as a table, and the legend; ``query`` selects the same events on the event
     list (``{}`` for the whole record, ``{"process": slug}``…)."""
-    timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra, total=total)
+    timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra)
     return {
         "figure": timeline.figure,
         "mode": timeline.mode,
@@ -138,17 +138,16 @@ def home(request):
 @public(filters=EventFilter, extras=("page",))
 def event_list(request):
     filterset, events = filter_events(request.GET)
-    page = Paginator(events.for_listing(), settings.TRACKER_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    timeline = (
+        timeline_context(events, query=list_query(filterset)) if filterset.is_valid() else None
     )
+    total = timeline["row_count"] if timeline else 0
+    paginator = Paginator(events.for_listing(), settings.TRACKER_PAGE_SIZE)
+    paginator.count = total  # counted by the timeline's outline: no COUNT query of its own
     context = {
         "filter": filterset,
-        "page": page,
-        "timeline": (
-            timeline_context(events, query=list_query(filterset), total=page.paginator.count)
-            if page.paginator.count
-            else None
-        ),
+        "page": paginator.get_page(request.GET.get("page")),
+        "timeline": timeline if total else None,
     }
     return render(
         request, "tracker/event_list.html", context, status=200 if filterset.is_valid() else 400

@@ -4,8 +4,32 @@ from html import escape
 
 from django import forms
 from django.forms.utils import flatatt
+from django.utils.choices import CallableChoiceIterator
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+#: Joins the strings escaped in one call; ``html.escape`` leaves it as it is.
+SEPARATOR = "\x00"
+
+
+class PlainChoices(CallableChoiceIterator):
+    """Choices from a callable that answers flat ``(value, label)`` pairs (no groups),
+    read as given. Django's ``CallableChoiceIterator`` passes every pair through
+    ``normalize_choices`` on each walk: for the 3,333 people of the demo record that was a
+    third of the filter form's time."""
+
+    def __iter__(self):
+        yield from self.func()
+
+
+def escaped(strings):
+    """``[html.escape(s) for s in strings]`` in one pass over one joined string (a call
+    per string was a fifth of the filter form's time); per string when one holds the
+    separator."""
+    joined = SEPARATOR.join(strings)
+    if joined.count(SEPARATOR) != max(len(strings) - 1, 0):
+        return [escape(s) for s in strings]
+    return escape(joined).split(SEPARATOR) if strings else []
 
 
 class LongSelect(forms.Select):
@@ -27,20 +51,24 @@ class LongSelect(forms.Select):
         attrs = self.build_attrs(self.attrs, attrs)
         if self.allow_multiple_selected:
             attrs["multiple"] = True
-        chosen, options, selected = set(self.format_value(value)), [], False
+        texts, labels = [], []
         for group_value, group_label in self.choices:
             grouped = isinstance(group_label, list | tuple)
             for option_value, label in group_label if grouped else [(group_value, group_label)]:
-                text = str(option_value if option_value is not None else "")
-                mark = text in chosen and (self.allow_multiple_selected or not selected)
-                selected = selected or mark
-                options.append(
-                    f'<option value="{escape(text)}"{" selected" if mark else ""}>'
-                    f"{escape(str(label))}</option>"
-                )
+                texts.append(str(option_value if option_value is not None else ""))
+                labels.append(str(label))
+        chosen, marks, selected = set(self.format_value(value)), [], False
+        for text in texts:
+            mark = text in chosen and (self.allow_multiple_selected or not selected)
+            selected = selected or mark
+            marks.append(" selected" if mark else "")
+        options = "".join(
+            f'<option value="{text}"{mark}>{label}</option>'
+            for text, mark, label in zip(escaped(texts), marks, escaped(labels), strict=True)
+        )
         return format_html(
             '<select name="{}"{}>{}</select>',
             name,
             flatatt(attrs),
-            mark_safe("".join(options)),  # every value and label escaped above
+            mark_safe(options),  # every value and label escaped above
         )

@@ -3,7 +3,22 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Trunc
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -149,11 +164,48 @@ class EventQuerySet(RecordQuerySet):
             )
         )
 
-    def for_timeline_counts(self):
-        """The little a timeline needs to count events per lane and period: their dates
-        and lanes, as plain rows in one query."""
-        return self.order_by().values(
-            "start_date", "end_date", "date_precision", **self.timeline_lane_fields()
+    def for_timeline_outline(self):
+        """What a timeline needs before it draws anything, as plain rows in one query: per
+        lane (process) and date precision, the number of events, their first start and
+        their last start and end (a few rows per lane, whatever the number of events)."""
+        return (
+            self.order_by()
+            .values("process_id", "date_precision", **self.timeline_lane_fields())
+            .annotate(
+                events=Count("pk"),
+                first=Min("start_date"),
+                last_start=Max("start_date"),
+                last_end=Max("end_date"),
+            )
+        )
+
+    def for_timeline_counts(self, period, precisions):
+        """The events counted per lane (``process_id``) and ``period`` (a ``Trunc`` kind:
+        week, month, quarter, year), as plain rows in one query. An event that falls in
+        one period (its date precise to one of ``precisions``, its end in the period of its
+        start), as most do, is counted by the database: ``within`` is true and
+        ``start_date`` is the period's first day. Others keep their own dates, counted
+        alike together (``events``), for the caller to spread over the periods they reach."""
+        # Cast: PostgreSQL truncates a date to a timestamp, which a CASE keeps.
+        first = Cast(Trunc("start_date", period), models.DateField())
+        last = Cast(Trunc("end_date", period), models.DateField())
+        within = Q(date_precision__in=precisions) & (
+            Q(end_date__isnull=True) | Q(end_date__lte=F("start_date")) | Exact(last, first)
+        )
+
+        def where_within(then, otherwise):
+            return Case(When(within, then=then), default=otherwise)
+
+        return (
+            self.order_by()
+            .values(
+                "process_id",
+                within=where_within(Value(True), Value(False)),
+                start=where_within(first, F("start_date")),
+                end=where_within(Value(None, models.DateField()), F("end_date")),
+                precision=where_within(Value(""), F("date_precision")),
+            )
+            .annotate(events=Count("pk"))
         )
 
     def for_listing(self):
@@ -183,14 +235,18 @@ class EventQuerySet(RecordQuerySet):
         from .participations import Participation
 
         shown = Q() if include_drafts else shown_to_the_public("event_id")
+        # Within one event, the parts' default orders (which begin with the event's date
+        # and id, a join each) come down to these.
         return self.select_related("process__conflict").prefetch_related(
             Prefetch(
                 "participations",
-                queryset=Participation.objects.select_related("person", "party", "side"),
+                queryset=Participation.objects.select_related("person", "party", "side").order_by(
+                    "position", "pk"
+                ),
             ),
             Prefetch(
                 "outcomes",
-                queryset=Outcome.objects.prefetch_related(
+                queryset=Outcome.objects.order_by("position", "pk").prefetch_related(
                     "agreed_by",
                     "rejected_by",
                     "sources",
@@ -215,21 +271,24 @@ class EventQuerySet(RecordQuerySet):
             return Q() if include_drafts else shown_to_the_public(field)
 
         return self.with_parts(include_drafts=include_drafts).prefetch_related(
+            # Their default orders, without the join to this event's own date.
             Prefetch(
                 "implementations",
-                queryset=Implementation.objects.filter(shown("outcome__event_id")).select_related(
-                    "outcome__event"
-                ),
+                queryset=Implementation.objects.filter(shown("outcome__event_id"))
+                .select_related("outcome__event")
+                .order_by("pk"),
             ),
             Prefetch(
                 "links_out",
-                queryset=EventLink.objects.filter(shown("to_event_id")).select_related("to_event"),
+                queryset=EventLink.objects.filter(shown("to_event_id"))
+                .select_related("to_event")
+                .order_by("to_event__start_date", "pk"),
             ),
             Prefetch(
                 "links_in",
-                queryset=EventLink.objects.filter(shown("from_event_id")).select_related(
-                    "from_event"
-                ),
+                queryset=EventLink.objects.filter(shown("from_event_id"))
+                .select_related("from_event")
+                .order_by("from_event__start_date", "pk"),
             ),
         )
 

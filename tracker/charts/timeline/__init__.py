@@ -34,20 +34,22 @@ class Timeline:
     period: str = ""
 
 
-def build_timeline(events, *, query, hover_extra=None, total=None):
+def build_timeline(events, *, query, hover_extra=None):
     """The timeline of ``events``: one marker per event up to
     ``TRACKER_TIMELINE_MARKER_LIMIT``, counts per lane and period above it.
 
     ``query`` holds the filters that select these events on the event list (dates in
     ISO form): counts link there, and charts.js asks the timeline endpoint with them
-    for single events when the reader narrows the span. ``total``: the number of
-    ``events`` when the caller has counted them already (a paginator has).
+    for single events when the reader narrows the span. Two queries: the outline (lanes,
+    spans and the number of events; ``Timeline.total`` serves a paginator too), then the
+    events or their counts.
     """
-    total = events.count() if total is None else total
+    outline = list(events.for_timeline_outline())
+    total = sum(row["events"] for row in outline)
     if total <= settings.TRACKER_TIMELINE_MARKER_LIMIT:
-        rows = list(events.for_timeline())
+        rows = list(events.for_timeline()) if total else []
         return event_timeline(rows, query=query, hover_extra=hover_extra)
-    return count_timeline(list(events.for_timeline_counts()), total=total, query=query)
+    return count_timeline(events, outline, total=total, query=query)
 
 
 def spans_of(rows):
@@ -58,6 +60,26 @@ def spans_of(rows):
     return range_parts.conflict_spans(
         (conflict, *reach({"start_date": s, "end_date": e, "date_precision": p}))
         for conflict, s, e, p in dates
+    )
+
+
+def outline_spans(outline):
+    """{conflict: the Span of its events}, from ``for_timeline_outline`` rows: a group's
+    first day is its first start, its last the furthest its last start or its last end
+    reaches (``reach`` grows with the start date)."""
+    return range_parts.conflict_spans(
+        (
+            row["conflict_name"],
+            row["first"],
+            reach(
+                {
+                    "start_date": row["last_start"],
+                    "end_date": row["last_end"],
+                    "date_precision": row["date_precision"],
+                }
+            )[1],
+        )
+        for row in outline
     )
 
 
@@ -112,19 +134,23 @@ def event_timeline(rows, *, query, hover_extra=None):
     )
 
 
-def count_timeline(rows, *, total, query):
-    spans = spans_of(rows)
-    conflicts = lane_parts.lanes_of(rows, conflict_order(spans))
-    lanes = sum(len(conflict.lanes) for conflict in conflicts)
-    period = count_parts.choose_period(range_parts.whole(spans), lanes)
+def count_timeline(events, outline, *, total, query):
+    spans = outline_spans(outline)
+    conflicts = lane_parts.lanes_of(outline, conflict_order(spans))
+    lane_list = [lane for conflict in conflicts for lane in conflict.lanes]
+    period = count_parts.choose_period(range_parts.whole(spans), len(lane_list))
     dates = {
         name: datetime.date.fromisoformat(query[key])
         for name, key in (("after", "date_after"), ("before", "date_before"))
         if query.get(key)
     }
-    counts = count_parts.link(count_parts.count_events(rows, period, **dates), query)
+    lanes = {row["process_id"]: row["process_slug"] for row in outline}
+    rows = events.for_timeline_counts(period, count_parts.PRECISIONS[period])
+    counts = count_parts.link(
+        count_parts.count_events(rows, period, lanes, lane_list, **dates), query
+    )
     height = lane_parts.place(conflicts, {})
-    lane_of = {lane.slug: lane for conflict in conflicts for lane in conflict.lanes}
+    lane_of = {lane.slug: lane for lane in lane_list}
     periods = {}
     for count in counts:
         first, last, number = periods.get(count.start, (count.start, count.end, 0))

@@ -13,10 +13,21 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ...models import Event
 from ..look import COUNT_COLOUR, plotly_text, scatter
 from .spans import reach
 
 WEEK, MONTH, QUARTER, YEAR = "week", "month", "quarter", "year"
+DAY_ONLY, TO_THE_MONTH = [Event.Precision.DAY], [Event.Precision.DAY, Event.Precision.MONTH]
+#: The date precisions whose events the database counts in one period of each length: a
+#: date known only to the month spans several weeks, one known only to the year several
+#: months and quarters.
+PRECISIONS = {
+    WEEK: DAY_ONLY,
+    MONTH: TO_THE_MONTH,
+    QUARTER: TO_THE_MONTH,
+    YEAR: [*TO_THE_MONTH, Event.Precision.YEAR],
+}
 #: Counts go by week when the events shown span at most this long.
 WEEKS_UP_TO = datetime.timedelta(days=366)
 #: Above that, the finest period for which lanes × periods stays within this many cells:
@@ -99,55 +110,80 @@ class Count:
     label: str
     events: int
     url: str = ""
+    #: "12 events in 2024", in the reader's language (``count_events`` writes it).
+    words: str = ""
 
     @property
     def middle(self):
         return self.start + (self.end - self.start) / 2
 
-    @property
-    def words(self):
-        return ngettext(
-            "%(count)s event in %(period)s", "%(count)s events in %(period)s", self.events
-        ) % {"count": f"{self.events:,}", "period": self.label}
+
+def count_words(events, label):
+    return ngettext("%(count)s event in %(period)s", "%(count)s events in %(period)s", events) % {
+        "count": f"{events:,}",
+        "period": label,
+    }
 
 
-def count_events(rows, period, *, after=None, before=None):
-    """Counts per lane and period. An event counts in every period that the date
-    filters would find it in (see ``spans.reach``) within the dates the reader chose
-    (``after``, ``before``), so that each count is exactly the number of events its
-    link lists."""
+def count_events(rows, period, lanes, lane_order, *, after=None, before=None):
+    """Counts per lane and period, from ``EventQuerySet.for_timeline_counts`` rows
+    (``lanes``: {process id: lane slug}; ``lane_order``: the chart's lanes, in order),
+    in the order of the periods, then of the lanes.
+
+    An event counts in every period that the date filters would find it in (see
+    ``spans.reach``) within the dates the reader chose (``after``, ``before``), so that
+    each count is exactly the number of events its link lists. Those the database
+    counted fall in one period whatever those dates (an event within one period is
+    found only in it); the others are spread here."""
     counts = Counter()
-    lanes = {}
     periods_of = {}  # many events share their dates: each is counted once
     for row in rows:
-        slug = row["process_slug"]
-        if slug not in lanes:
-            lanes[slug] = (row["conflict_name"], row["process_title"])
-        key = (row["start_date"], row["end_date"], row["date_precision"])
+        slug = lanes[row["process_id"]]
+        if row["within"]:
+            counts[(slug, row["start"])] += row["events"]
+            continue
+        key = (row["start"], row["end"], row["precision"])
         periods = periods_of.get(key)
         if periods is None:
-            first, last = reach(row)
+            start, end, precision = key
+            first, last = reach({"start_date": start, "end_date": end, "date_precision": precision})
             first, last = max(first, after or first), min(last, before or last)
             start = period_start(first, period)
             if last < start + SHORTEST[period] or period_start(last, period) == start:
-                periods = (start,)  # most events: within one period
+                periods = (start,)
             else:
                 periods = tuple(periods_between(first, last, period))
             periods_of[key] = periods
         for start in periods:
-            counts[(slug, start)] += 1
-    return [
-        Count(
-            conflict=lanes[slug][0],
-            lane_slug=slug,
-            lane_title=lanes[slug][1],
-            start=start,
-            end=period_end(start, period),
-            label=period_label(start, period),
-            events=number,
+            counts[(slug, start)] += row["events"]
+    return described(counts, period, lane_order)
+
+
+def described(counts, period, lane_order):
+    """``Count`` objects from ``{(lane slug, period start): events}``; labels and words
+    are put into the reader's language once per period and number."""
+    place = {lane.slug: (i, lane) for i, lane in enumerate(lane_order)}
+    labels, words = {}, {}
+    found = []
+    for slug, start in sorted(counts, key=lambda key: (key[1], place[key[0]][0])):
+        lane, number = place[slug][1], counts[(slug, start)]
+        if start not in labels:
+            labels[start] = period_label(start, period)
+        if (number, start) not in words:
+            words[(number, start)] = count_words(number, labels[start])
+        found.append(
+            Count(
+                conflict=lane.conflict,
+                lane_slug=slug,
+                lane_title=lane.title,
+                start=start,
+                end=period_end(start, period),
+                label=labels[start],
+                events=number,
+                words=words[(number, start)],
+            )
         )
-        for (slug, start), number in sorted(counts.items(), key=lambda item: item[0][1])
-    ]
+    return found
 
 
 def link(counts, query):

@@ -79,7 +79,7 @@ def range_buttons(spans):
     everything = whole(spans).padded()
     buttons = []
     if len(spans) > 1:
-        for name in sorted(spans, key=lambda n: spans[n].first):
+        for name in sorted(spans, key=lambda n: (spans[n].first, n)):
             span = spans[name]
             years = f"{span.first.year}–{span.last.year}"
             buttons.append(

@@ -1,0 +1,61 @@
+"""The event list's filter form: its long selects are written by ``LongSelect`` from plain
+choices, and must read exactly as Django's own ``Select`` writes them."""
+
+import re
+
+import pytest
+from django import forms
+from django.utils import translation
+
+from tests.factories import make_event, make_participation, make_person
+from tracker.widgets import LongSelect, PlainChoices, escaped
+
+AWKWARD = [
+    ("", "Anyone"),
+    ("a-b", 'Tom & "Jerry" <b>'),
+    ("o'neil", "O'Neil"),
+    ("nul", "with \x00 inside"),
+    ("plain", "Plain"),
+]
+
+
+@pytest.mark.parametrize("value", [None, "", "a-b", "nul", "missing"])
+def test_a_long_select_reads_as_djangos_select(value):
+    ours = LongSelect(choices=PlainChoices(lambda: AWKWARD)).render("person", value)
+    django = forms.Select(choices=AWKWARD).render("person", value)
+    assert ours == re.sub(r">\s+<", "><", django)
+
+
+def test_escaping_in_one_pass_gives_what_one_call_per_string_gives():
+    from html import escape
+
+    strings = [label for _value, label in AWKWARD]
+    assert escaped(strings) == [escape(s) for s in strings]
+    assert escaped([s for s in strings if "\x00" not in s]) == [
+        escape(s) for s in strings if "\x00" not in s
+    ]
+    assert escaped([]) == []
+
+
+@pytest.mark.django_db
+def test_the_people_select_marks_the_chosen_person(client):
+    person = make_person(name="Ada <Lovelace>", slug="ada")
+    make_participation(event=make_event(), person=person)
+    page = client.get("/events/?person=ada").content.decode()
+    assert '<option value="ada" selected>Ada &lt;Lovelace&gt;</option>' in page
+
+
+@pytest.mark.django_db
+def test_the_country_select_speaks_the_readers_language(client):
+    make_event()
+    names = {}
+    for language in ("en", "uk", "en"):
+        with translation.override(language):
+            page = client.get("/events/?country=DE", HTTP_ACCEPT_LANGUAGE=language)
+        body = page.content.decode()
+        names.setdefault(language, set()).add(
+            re.search(r'<option value="DE" selected>([^<]*)</option>', body).group(1)
+        )
+    assert names["en"] == {"Germany"}
+    assert names["uk"] != names["en"]
+    assert len(names["uk"]) == 1
