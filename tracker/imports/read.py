@@ -186,8 +186,9 @@ def row_reader(name, table, header):
 
 
 def _number_rows(table, rows):
-    """Without a ``position`` column, each event's rows are numbered in file order."""
-    if "position" not in table.header:
+    """Without a ``position`` column, each event's rows are numbered in file order; a
+    file that has the column keeps the positions it gives (checked when planning)."""
+    if "position" not in table.header or not rows or "position" in rows[0].columns:
         return
     counters, numbered = {}, {}
     for row in rows:
