@@ -40,12 +40,27 @@ def test_a_new_events_rows_are_stored_in_the_order_their_positions_give(client, 
     assert [p.person.slug for p in stored] == [p["person"] for p in reversed(people)]
 
 
-def test_positions_that_do_not_run_on_are_refused_by_name(client, record):
+def test_a_dropped_row_closes_its_gap_and_the_plan_names_the_rows_that_move(client, record):
     texts = export_all(client)
     table = rows(texts["participations"])
-    first, header = table[0], list(table[0])
-    changed = [{**first, "position": "7"}, *table[1:]]
-    texts["participations"] = write_rows(header, changed)
+    first = table[0]
+    event_rows = [r for r in table if r["event"] == first["event"]]
+    assert len(event_rows) >= 2, "the first event needs two participations"
+    kept = [r for r in table if r is not first]
+    texts["participations"] = write_rows(list(first), kept)
+    report = import_texts(texts, dry_run=True)
+    counts = report.counts["participations"]
+    assert counts["deleted"] == 1, report.text()
+    assert counts["changed"] == len(event_rows) - 1, report.text()
+
+
+def test_a_position_given_twice_is_refused_by_name(client, record):
+    texts = export_all(client)
+    table = rows(texts["participations"])
+    first, second = table[0], table[1]
+    assert first["event"] == second["event"], "the first event needs two participations"
+    changed = [first, {**second, "position": first["position"]}, *table[2:]]
+    texts["participations"] = write_rows(list(first), changed)
     with pytest.raises(ImportRefused) as refused:
         import_texts(texts, dry_run=True)
     problems = "\n".join(listing(refused.value.problems))

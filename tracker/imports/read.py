@@ -186,9 +186,14 @@ def row_reader(name, table, header):
 
 
 def _number_rows(table, rows):
-    """Without a ``position`` column, each event's rows are numbered in file order; a
-    file that has the column keeps the positions it gives (checked when planning)."""
-    if "position" not in table.header or not rows or "position" in rows[0].columns:
+    """Without a ``position`` column, each event's rows are numbered in file order. With
+    it, they are numbered in the order it gives, wherever they stand in the file, so that
+    a row dropped leaves no gap (the plan names each row that moves); a position given
+    twice is left as it is, for the planning to refuse by name."""
+    if "position" not in table.header or not rows:
+        return
+    if "position" in rows[0].columns:
+        _close_gaps(rows)
         return
     counters, numbered = {}, {}
     for row in rows:
@@ -199,6 +204,20 @@ def _number_rows(table, rows):
         if columns not in numbered:  # the rows of a file share their columns
             numbered[columns] = columns | {"position"}
         row.columns = numbered[columns]
+
+
+def _close_gaps(rows):
+    """Each event's positions renumbered 1, 2, 3… in their own order, unless one repeats."""
+    by_event = {}
+    for row in rows:
+        if isinstance(row.values.get("position"), int):
+            by_event.setdefault(row.values.get("event"), []).append(row)
+    for group in by_event.values():
+        positions = [row.values["position"] for row in group]
+        if len(set(positions)) == len(positions):
+            ordered = sorted(group, key=lambda row: row.values["position"])
+            for number, row in enumerate(ordered, 1):
+                row.values["position"] = number
 
 
 def read_table(name, source, *, table=None, progress=None):
