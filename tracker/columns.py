@@ -1039,7 +1039,8 @@ PARTICIPATIONS = Table(
         Column(
             "position",
             "Order among the event's participants, from 1 (the order of the rows when the "
-            "column is left out).",
+            "column is left out); on import, gaps are closed and a position given twice is "
+            "refused.",
             codec=Position(),
         ),
         Column("person", "Slug of the person, if a person took part.", field="person.slug"),
@@ -1099,7 +1100,8 @@ OUTCOMES = Table(
         Column(
             "position",
             "Order among the event's outcomes, from 1 (the order of the rows when the column "
-            "is left out); import matches an event's outcomes by it.",
+            "is left out); import matches an event's outcomes by it, closes gaps and refuses a "
+            "position given twice.",
             codec=Position(),
         ),
         Column("kind", "Kind of outcome.", field="kind", required=True),
