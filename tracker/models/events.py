@@ -7,7 +7,6 @@ from django.db.models import (
     Case,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     Max,
     Min,
@@ -364,50 +363,51 @@ def read_page_parts(events, *, include_drafts=False):
       ``event``), in the carrying events' order.
 
     The other events are published ones only, unless ``include_drafts``: nothing public
-    names a draft, even through a link. Each row is read once, and which list it joins
-    (out or in, carried out or carried out by) is decided by the database, with the
-    condition that the other end is shown.
+    names a draft, even through a link. Each row is read once, by the ids of its two
+    ends (an index scan on each), with whether each end is shown as the database answers
+    :func:`shown_to_the_public`.
     """
-    from .outcomes import Implementation, Outcome, read_stances
+    from .outcomes import Implementation, read_stances
 
     def shown(field):
-        return Q() if include_drafts else shown_to_the_public(field)
-
-    def where(condition):
-        return ExpressionWrapper(condition, output_field=models.BooleanField())
+        return Value(True) if include_drafts else shown_to_the_public(field)
 
     events = list(events)
     ids = [event.pk for event in events]
-    links = EventLink.objects.select_related("from_event", "to_event").annotate(
-        outgoing=where(Q(from_event_id__in=ids) & shown("to_event_id")),
-        incoming=where(Q(to_event_id__in=ids) & shown("from_event_id")),
-    )
-    links = list(links.filter(Q(outgoing=True) | Q(incoming=True)).order_by("pk"))
-    implementations = Implementation.objects.select_related("event", "outcome__event").annotate(
-        by_event=where(Q(event_id__in=ids) & shown("outcome__event_id")),
-        # On the implementation's own columns, so that either side is an index scan.
-        of_outcome=where(
-            Q(outcome__in=Outcome.objects.filter(event_id__in=ids)) & shown("event_id")
-        ),
+    outcomes = read_stances(o for event in events for o in event.outcomes.all())
+    links = list(
+        EventLink.objects.filter(Q(from_event_id__in=ids) | Q(to_event_id__in=ids))
+        .select_related("from_event", "to_event")
+        .annotate(from_shown=shown("from_event_id"), to_shown=shown("to_event_id"))
+        .order_by("pk")
     )
     implementations = list(
-        implementations.filter(Q(by_event=True) | Q(of_outcome=True)).order_by("pk")
+        Implementation.objects.filter(
+            Q(event_id__in=ids) | Q(outcome_id__in=[outcome.pk for outcome in outcomes])
+        )
+        .select_related("event", "outcome__event")
+        .annotate(event_shown=shown("event_id"), agreement_shown=shown("outcome__event_id"))
+        .order_by("pk")
     )
     for event in events:
         event.links_to = sorted(
-            (link for link in links if link.outgoing and link.from_event_id == event.pk),
+            (link for link in links if link.from_event_id == event.pk and link.to_shown),
             key=lambda link: (link.to_event.start_date, link.pk),
         )
         event.links_from = sorted(
-            (link for link in links if link.incoming and link.to_event_id == event.pk),
+            (link for link in links if link.to_event_id == event.pk and link.from_shown),
             key=lambda link: (link.from_event.start_date, link.pk),
         )
         event.carried_out = [
-            done for done in implementations if done.by_event and done.event_id == event.pk
+            done for done in implementations if done.event_id == event.pk and done.agreement_shown
         ]
-    for outcome in read_stances(o for event in events for o in event.outcomes.all()):
+    for outcome in outcomes:
         outcome.carried_out_by = sorted(
-            (done for done in implementations if done.of_outcome and done.outcome == outcome),
+            (
+                done
+                for done in implementations
+                if done.outcome_id == outcome.pk and done.event_shown
+            ),
             key=lambda done: (done.event.sort_date, done.event.start_date, done.event_id),
         )
     return events
