@@ -29,6 +29,7 @@ from ..text import search_key
 from . import periods
 from .base import Record, RecordQuerySet
 from .bulk import update_values
+from .labels import quick_labels
 from .validators import validate_shown_date
 
 #: The order of events everywhere: by the day they sort on (their own day, or where the
@@ -421,6 +422,7 @@ def shown_to_the_public(field):
     return Exists(Event.objects.published().filter(pk=OuterRef(field)))
 
 
+@quick_labels
 class Event(Record):
     """Something that happened in a negotiation: a round of talks, a call, a signing..."""
 
@@ -750,6 +752,7 @@ class Citation(models.Model):
         return str(self.source)
 
 
+@quick_labels
 class EventLink(models.Model):
     """One event following, answering or building on another.
 

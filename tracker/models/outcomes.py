@@ -4,6 +4,8 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .labels import quick_labels
+
 
 class OutcomeQuerySet(models.QuerySet):
     def agreements(self):
@@ -75,6 +77,7 @@ class OutcomeQuerySet(models.QuerySet):
         return carriers
 
 
+@quick_labels
 class Outcome(models.Model):
     """What came of an event: an agreement, a proposal, a rejection, an exchange carried out."""
 
@@ -231,6 +234,7 @@ def read_stances(outcomes):
     return outcomes
 
 
+@quick_labels
 class Implementation(models.Model):
     """A later event carrying out an outcome, e.g. the 23–25 May 2025 exchange carrying out
     the 1,000-for-1,000 exchange agreed in Istanbul on 16 May 2025."""
