@@ -103,14 +103,14 @@ class EventFilterForm(forms.Form):
         fields = {name: self.fields[name] for name in self.RECORD_SELECTS}
         kept = []
 
-        def options():
+        def options_of(name):
             if not kept:
-                name = f"event filter options\n{get_language()}"
-                kept.append(per_record_version(name, lambda: record_options(fields)))
-            return kept[0]
+                key = f"event filter options\n{get_language()}"
+                kept.append(per_record_version(key, lambda: record_options(fields)))
+            return kept[0][name]
 
         for name, field in fields.items():
-            field.widget.options = functools.partial(lambda name: options()[name], name)
+            field.widget.options = functools.partial(options_of, name)
 
     def clean_q(self):
         words = self.cleaned_data["q"].split()
