@@ -59,3 +59,38 @@ def test_the_country_select_speaks_the_readers_language(client):
     assert names["en"] == {"Germany"}
     assert names["uk"] != names["en"]
     assert len(names["uk"]) == 1
+
+
+@pytest.mark.parametrize("value", [None, "", "a-b", "nul", "missing"])
+def test_a_select_drawn_from_kept_options_reads_as_one_drawn_from_its_choices(value):
+    written = LongSelect.written(AWKWARD)
+    kept = LongSelect(options=lambda: written).render("person", value)
+    assert kept == LongSelect(choices=AWKWARD).render("person", value)
+
+
+def test_a_multiple_select_drawn_from_kept_options_marks_every_chosen_value():
+    choices = [*AWKWARD, ("a-b", "Again")]
+    written = LongSelect.written(choices)
+    ours = LongSelect(options=lambda: written)
+    ours.allow_multiple_selected = True
+    django = forms.SelectMultiple(choices=choices).render("people", ["a-b", "plain"])
+    assert ours.render("people", ["a-b", "plain"]) == re.sub(r">\s+<", "><", django)
+
+
+@pytest.mark.django_db
+def test_a_list_page_not_yet_kept_reads_the_kept_options_and_no_list_of_names(
+    client, django_assert_num_queries
+):
+    """After the first list page at a record version, another (other filters, another
+    page) reads every select's options from the cache: the record version, the
+    timeline, the page's events and their outcomes, and the version again for the
+    options; no people, parties, processes or conflicts."""
+    make_participation(event=make_event(), person=make_person(name="Ada", slug="ada"))
+    client.get("/events/")
+    with django_assert_num_queries(6) as queries:
+        response = client.get("/events/?kind=round_of_talks")
+    assert response["X-Page-Cache"] == "miss"
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    for table in ("tracker_person", "tracker_party", "tracker_conflict"):
+        assert f'FROM "{table}"' not in tables
+    assert '<option value="ada">Ada</option>' in response.content.decode()

@@ -101,8 +101,19 @@ def change_log():
 
 def corrections(event):
     """The changes of one published event after its first publication (its page's
-    “Corrections”), newest first, described."""
-    entries = _build(events=Event.history.model.objects.filter(id=event.pk), event_id=event.pk)
+    “Corrections”), newest first, described; none for an event that is not published.
+
+    Two queries: the event's and its outcomes' history. Its title, slug and outcomes are
+    read from ``event`` (prefetch its outcomes to spare a third)."""
+    if not event.is_published:
+        return []
+    public_now = {event.pk: (event.title, event.slug)}
+    events = Event.history.model.objects.filter(id=event.pk)
+    entries, published_spans = _event_changes(events, public_now, chunked=False)
+    outcomes = Outcome.history.model.objects.filter(event_id=event.pk)
+    descriptions = {outcome.pk: outcome.description for outcome in event.outcomes.all()}
+    entries += _outcome_changes(outcomes, descriptions, public_now, published_spans, chunked=False)
+    entries.sort(key=lambda entry: (entry.when, entry.key), reverse=True)
     return described([entry for entry in entries if entry.kind != "published"])
 
 
@@ -130,24 +141,25 @@ def described(entries):
     return entries
 
 
-def _build(*, events, event_id=None):
+def _build(*, events):
     current = Event.objects.published()
-    outcomes = Outcome.history.model.objects.all()
-    if event_id is not None:
-        current = current.filter(pk=event_id)
-        outcomes = outcomes.filter(event_id=event_id)
     public_now = {
         pk: (title, slug) for pk, title, slug in current.values_list("pk", "title", "slug")
     }
     entries, published_spans = _event_changes(events, public_now)
-    entries += _outcome_changes(outcomes, current, public_now, published_spans)
+    outcomes = Outcome.history.model.objects.filter(event_id__in=current.values("pk"))
+    descriptions = dict(
+        Outcome.objects.filter(event_id__in=current.values("pk")).values_list("pk", "description")
+    )
+    entries += _outcome_changes(outcomes, descriptions, public_now, published_spans)
     entries.sort(key=lambda entry: (entry.when, entry.key), reverse=True)
     return entries
 
 
-def _event_changes(history, public_now):
+def _event_changes(history, public_now, *, chunked=True):
     """The event entries, and when each event was published: ``{id: [(from, to), …]}``
-    (``to`` None while it still is)."""
+    (``to`` None while it still is). ``chunked``: read the rows in chunks (the whole
+    record's history), not at once (one event's)."""
     fields = compared_fields()
     ever_published = history.filter(status=PUBLISHED).values("id")
     rows = (
@@ -164,7 +176,7 @@ def _event_changes(history, public_now):
     )
     entries, spans = [], {}
     last_id, last_public, first_seen, was_public = None, None, None, False
-    for event_id, history_id, when, kind, status, *values in rows.iterator(2000):
+    for event_id, history_id, when, kind, status, *values in _rows(rows, chunked):
         if event_id != last_id:
             last_id, last_public, first_seen, was_public = event_id, None, None, False
         is_public = kind != "-" and status == PUBLISHED
@@ -209,19 +221,15 @@ def _named(entries, public_now):
     return kept
 
 
-def _outcome_changes(history, current, public_now, spans):
-    """Status moves of the outcomes of events public now (``current``), made while the
-    event was published."""
-    rows = (
-        history.filter(event_id__in=current.values("pk"))
-        .order_by("id", "history_date", "history_id")
-        .values_list("id", "event_id", "history_id", "history_date", "history_type", "status")
-    )
-    descriptions = dict(
-        Outcome.objects.filter(event_id__in=current.values("pk")).values_list("pk", "description")
+def _outcome_changes(history, descriptions, public_now, spans, *, chunked=True):
+    """Status moves of the outcomes of events public now (``history``: their outcomes'
+    history rows; ``descriptions``: ``{id: description}`` of those that still exist),
+    made while the event was published."""
+    rows = history.order_by("id", "history_date", "history_id").values_list(
+        "id", "event_id", "history_id", "history_date", "history_type", "status"
     )
     entries, last = [], {}
-    for outcome_id, event_id, history_id, when, kind, status in rows.iterator(2000):
+    for outcome_id, event_id, history_id, when, kind, status in _rows(rows, chunked):
         before = last.get(outcome_id)
         last[outcome_id] = status
         if kind == "-" or before in (None, status) or outcome_id not in descriptions:
@@ -236,6 +244,12 @@ def _outcome_changes(history, current, public_now, spans):
             Change("outcome", when, f"outcome-{history_id}", event_id, title, slug, diffs)
         )
     return entries
+
+
+def _rows(rows, chunked):
+    """The rows of ``rows``, in chunks of 2,000 when ``chunked`` (a server-side cursor
+    on PostgreSQL: three round trips, worth it for the whole record only)."""
+    return rows.iterator(2000) if chunked else rows
 
 
 def _outcome_sentence(description, old, new):

@@ -12,7 +12,7 @@ from django_countries import countries
 from .models import Conflict, Event, Outcome, Participation, Party, Person, Process
 from .page_cache import per_record_version
 from .text import search_key
-from .widgets import LongSelect, PlainChoices
+from .widgets import LongSelect
 
 MAX_SEARCH_LENGTH = 200
 MAX_SEARCH_WORDS = 10
@@ -27,7 +27,7 @@ def names_of(**fields):
         .values_list("field", "name", "pk", field.to_field_name)
         for field_name, field in fields.items()
     ]
-    return parts[0].union(*parts[1:]).order_by("field", "name", "pk")
+    return parts[0].union(*parts[1:], all=True).order_by("field", "name", "pk")
 
 
 def grouped_names(query):
@@ -38,21 +38,46 @@ def grouped_names(query):
     return grouped
 
 
-#: {language: the country select's options}
-COUNTRY_CHOICES = {}
+#: {language: the country select's options, written}
+COUNTRY_OPTIONS = {}
 
 
-def country_choices(choices):
+def country_options(choices):
     """The country select's options (``choices``, the field's own) in the active
-    language: translated and sorted once per language and process, not once per page
-    (they were a quarter of the filter form's time)."""
+    language: translated, sorted and written once per language and process, not once
+    per page (they were a quarter of the filter form's time)."""
     language = get_language()
-    if language not in COUNTRY_CHOICES:
-        COUNTRY_CHOICES[language] = [(str(value), str(label)) for value, label in choices]
-    return COUNTRY_CHOICES[language]
+    if language not in COUNTRY_OPTIONS:
+        COUNTRY_OPTIONS[language] = LongSelect.written(choices)
+    return COUNTRY_OPTIONS[language]
+
+
+def record_options(fields):
+    """``{field name: its options, written}`` for the conflict, process, party and person
+    selects (``fields``), in two queries: the parties' and people's slugs and names
+    (without a model instance each), and the public processes with their conflicts (a
+    conflict is public exactly when one of its processes is)."""
+    names = grouped_names(names_of(party=fields["party"], person=fields["person"]))
+    processes = list(fields["process"].queryset.select_related("conflict"))
+    conflicts = {p.conflict.slug: p.conflict for p in processes}
+    choices = {
+        "party": names.get("party", []),
+        "person": names.get("person", []),
+        "process": [(p.slug, str(p)) for p in processes],
+        "conflict": [
+            (c.slug, str(c)) for c in sorted(conflicts.values(), key=lambda c: (c.name, c.pk))
+        ],
+    }
+    return {
+        name: LongSelect.written([("", fields[name].empty_label), *pairs])
+        for name, pairs in choices.items()
+    }
 
 
 class EventFilterForm(forms.Form):
+    #: The selects whose options come from the record, kept for its version.
+    RECORD_SELECTS = ("conflict", "process", "party", "person")
+
     def __init__(self, *args, **kwargs):
         """Every select (countries, people, parties…) writes its options in Python:
         rendered one template each, they were a third of the event list's time."""
@@ -60,60 +85,32 @@ class EventFilterForm(forms.Form):
         for field in self.fields.values():
             if type(field.widget) is forms.Select:
                 field.widget = LongSelect(attrs=field.widget.attrs, choices=field.widget.choices)
-        if "process" in self.fields and "conflict" in self.fields:
-            self._conflicts_from_processes(self.fields["process"], self.fields["conflict"])
-        if "party" in self.fields and "person" in self.fields:
-            self._choices_from_names(self.fields["party"], self.fields["person"])
+        if all(name in self.fields for name in self.RECORD_SELECTS):
+            self._options_kept_for_the_record()
         if "country" in self.fields:
             widget = self.fields["country"].widget
-            widget.choices = PlainChoices(functools.partial(country_choices, widget.choices))
+            widget.options = functools.partial(country_options, widget.choices)
 
-    @staticmethod
-    def _choices_from_names(party, person):
-        """The party and person selects (thousands of options on a large record) from
-        their slugs and names, in one query, without a model instance for each (those were
-        a third of the event list's time at 10,000 events), kept for the record version:
-        every list page draws the same ones, so they are read once per write, not once per
-        page. Labels are the names, as ``str()`` gives them; a chosen value is still
-        checked against each field's own queryset."""
-        rows = []
+    def _options_kept_for_the_record(self):
+        """The conflict, process, party and person selects (thousands of options on a
+        large record) as :func:`record_options` writes them, kept for the record version
+        and the language (``per_record_version``): every list page draws the same ones,
+        so they are read and written once per write, not once per page (reading them
+        took a query more, and unpickling and writing the people alone a tenth of the
+        event list's time at 10,000 events). Read when a select is drawn, never for a
+        CSV or a feed; a chosen value is still checked against each field's own
+        queryset."""
+        fields = {name: self.fields[name] for name in self.RECORD_SELECTS}
+        kept = []
 
-        def names():
-            if not rows:
-                query = names_of(party=party, person=person)
-                rows.append(per_record_version(str(query.query), lambda: grouped_names(query)))
-            return rows[0]
+        def options_of(name):
+            if not kept:
+                key = f"event filter options\n{get_language()}"
+                kept.append(per_record_version(key, lambda: record_options(fields)))
+            return kept[0][name]
 
-        party.widget.choices = PlainChoices(
-            lambda: [("", party.empty_label), *names().get("party", ())]
-        )
-        person.widget.choices = PlainChoices(
-            lambda: [("", person.empty_label), *names().get("person", ())]
-        )
-
-    @staticmethod
-    def _conflicts_from_processes(process, conflict):
-        """The conflict and process selects from one query: the public processes with
-        their conflicts (a conflict is public exactly when one of its processes is). Run
-        when a select is drawn, never for a CSV or a feed; a chosen value is still checked
-        against each field's own queryset."""
-        rows = []
-
-        def processes():
-            if not rows:
-                rows.append(list(process.queryset.select_related("conflict")))
-            return rows[0]
-
-        def process_choices():
-            return [("", process.empty_label)] + [(p.slug, str(p)) for p in processes()]
-
-        def conflict_choices():
-            found = {p.conflict.slug: p.conflict for p in processes()}
-            ordered = sorted(found.values(), key=lambda c: (c.name, c.pk))
-            return [("", conflict.empty_label)] + [(c.slug, str(c)) for c in ordered]
-
-        process.widget.choices = PlainChoices(process_choices)
-        conflict.widget.choices = PlainChoices(conflict_choices)
+        for name, field in fields.items():
+            field.widget.options = functools.partial(options_of, name)
 
     def clean_q(self):
         words = self.cleaned_data["q"].split()

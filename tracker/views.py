@@ -49,6 +49,7 @@ from .models import (
     RecordVersion,
     Release,
     SlugHistory,
+    read_page_parts,
 )
 from .public import public
 from .releases import event_citation
@@ -193,16 +194,15 @@ def event_page_versions(request, slug):
 @follows_moves
 def event_detail(request, slug):
     preview = request.user.is_staff
-    event = found_or_moved(
-        visible_events(request).for_detail(include_drafts=preview).with_latest_release(), slug
-    )
+    event = found_or_moved(visible_events(request).for_detail().with_latest_release(), slug)
+    read_page_parts([event], include_drafts=preview)
     neighbours = visible_events(request).filter(process=event.process).exclude(pk=event.pk)
     context = {
         "event": event,
         "sides": participants_by_side(event.participations.all()),
         "previous": neighbours.before(event).reverse().first(),
         "next": neighbours.after(event).first(),
-        "corrections": corrections(event) if event.is_published else [],
+        "corrections": corrections(event),
         "citation": event_citation(event, request.build_absolute_uri(event.get_absolute_url())),
     }
     return render(request, "tracker/event_detail.html", context)

@@ -40,35 +40,50 @@ class LongSelect(forms.Select):
     the whole list; that was a third of the event list's time at 10,000 events. Values
     and labels are escaped with the standard library's ``html.escape``; options of a
     group are written in place, and only the first option holding the value is
-    selected, as ``Select`` does."""
+    selected, as ``Select`` does.
+
+    ``options``, when given, is a callable answering the options already written by
+    :meth:`written` (none selected), kept between pages by its owner; the chosen one is
+    then marked in that text, and the choices are not walked at all.
+    """
+
+    def __init__(self, attrs=None, choices=(), options=None):
+        super().__init__(attrs, choices)
+        self.options = options
 
     def use_required_attribute(self, initial):
         # ``Select`` reads the first choice (the whole list, for callable choices) only
         # to decide on ``required``, which a field that is not required never writes.
         return self.is_required and super().use_required_attribute(initial)
 
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        if self.allow_multiple_selected:
-            attrs["multiple"] = True
+    @staticmethod
+    def written(choices):
+        """The ``<option>`` elements of ``choices``, none selected."""
         texts, labels = [], []
-        for group_value, group_label in self.choices:
+        for group_value, group_label in choices:
             grouped = isinstance(group_label, list | tuple)
             for option_value, label in group_label if grouped else [(group_value, group_label)]:
                 texts.append(str(option_value if option_value is not None else ""))
                 labels.append(str(label))
-        chosen, marks, selected = set(self.format_value(value)), [], False
-        for text in texts:
-            mark = text in chosen and (self.allow_multiple_selected or not selected)
-            selected = selected or mark
-            marks.append(" selected" if mark else "")
-        options = "".join(
-            f'<option value="{text}"{mark}>{label}</option>'
-            for text, mark, label in zip(escaped(texts), marks, escaped(labels), strict=True)
+        return "".join(
+            f'<option value="{text}">{label}</option>'
+            for text, label in zip(escaped(texts), escaped(labels), strict=True)
         )
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            attrs["multiple"] = True
+        options = self.options() if self.options else self.written(self.choices)
+        for chosen in dict.fromkeys(self.format_value(value)):
+            option = f'<option value="{escape(chosen)}">'
+            marked = option[:-1] + " selected>"
+            options = options.replace(option, marked, -1 if self.allow_multiple_selected else 1)
+            if not self.allow_multiple_selected and marked in options:
+                break
         return format_html(
             '<select name="{}"{}>{}</select>',
             name,
             flatatt(attrs),
-            mark_safe(options),  # every value and label escaped above
+            mark_safe(options),  # every value and label escaped by written()
         )

@@ -4,7 +4,7 @@ from .accounts import Account
 from .actors import Party, Person
 from .base import RecordVersion, SlugHistory
 from .conflicts import Conflict
-from .events import Citation, Event, EventLink, EventQuerySet
+from .events import Citation, Event, EventLink, EventQuerySet, read_page_parts
 from .imports import ImportBatch, PendingImport
 from .outcomes import Implementation, Outcome
 from .participations import Participation
@@ -32,4 +32,5 @@ __all__ = [
     "ReleaseEntry",
     "SlugHistory",
     "Source",
+    "read_page_parts",
 ]

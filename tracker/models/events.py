@@ -29,6 +29,7 @@ from ..text import search_key
 from . import periods
 from .base import Record, RecordQuerySet
 from .bulk import update_values
+from .labels import quick_labels
 from .validators import validate_shown_date
 
 #: The order of events everywhere: by the day they sort on (their own day, or where the
@@ -231,10 +232,26 @@ class EventQuerySet(RecordQuerySet):
         Events that carried out an outcome are limited to published ones unless
         ``include_drafts``, so that nothing public ever names a draft.
         """
-        from .outcomes import Implementation, Outcome
-        from .participations import Participation
+        from .outcomes import Implementation
 
         shown = Q() if include_drafts else shown_to_the_public("event_id")
+        return self._own_parts(
+            "agreed_by",
+            "rejected_by",
+            "sources",
+            Prefetch(
+                "implementations",
+                queryset=Implementation.objects.filter(shown)
+                .select_related("event")
+                .order_by("event__sort_date", "event__start_date", "event_id"),
+            ),
+        )
+
+    def _own_parts(self, *outcome_lookups):
+        """Participants, outcomes (with ``outcome_lookups``) and citations, prefetched."""
+        from .outcomes import Outcome
+        from .participations import Participation
+
         # Within one event, the parts' default orders (which begin with the event's date
         # and id, a join each) come down to these.
         return self.select_related("process__conflict").prefetch_related(
@@ -247,50 +264,16 @@ class EventQuerySet(RecordQuerySet):
             Prefetch(
                 "outcomes",
                 queryset=Outcome.objects.order_by("position", "pk").prefetch_related(
-                    "agreed_by",
-                    "rejected_by",
-                    "sources",
-                    Prefetch(
-                        "implementations",
-                        queryset=Implementation.objects.filter(shown)
-                        .select_related("event")
-                        .order_by("event__sort_date", "event__start_date", "event_id"),
-                    ),
+                    *outcome_lookups
                 ),
             ),
             Prefetch("citations", queryset=Citation.objects.select_related("source")),
         )
 
-    def for_detail(self, *, include_drafts=False):
-        """One event page in a fixed number of queries: its parts, plus the agreements it
-        carried out and the events it is linked to (published ones only, unless
-        ``include_drafts``)."""
-        from .outcomes import Implementation
-
-        def shown(field):
-            return Q() if include_drafts else shown_to_the_public(field)
-
-        return self.with_parts(include_drafts=include_drafts).prefetch_related(
-            # Their default orders, without the join to this event's own date.
-            Prefetch(
-                "implementations",
-                queryset=Implementation.objects.filter(shown("outcome__event_id"))
-                .select_related("outcome__event")
-                .order_by("pk"),
-            ),
-            Prefetch(
-                "links_out",
-                queryset=EventLink.objects.filter(shown("to_event_id"))
-                .select_related("to_event")
-                .order_by("to_event__start_date", "pk"),
-            ),
-            Prefetch(
-                "links_in",
-                queryset=EventLink.objects.filter(shown("from_event_id"))
-                .select_related("from_event")
-                .order_by("from_event__start_date", "pk"),
-            ),
-        )
+    def for_detail(self):
+        """Event pages: each event's participants, outcomes (with their sources) and
+        citations. Call :func:`read_page_parts` on the events found for the rest."""
+        return self._own_parts("sources")
 
     def page_versions(self, slug):
         """What the page of the event called ``slug`` (in this queryset) shows of the
@@ -367,6 +350,70 @@ class EventQuerySet(RecordQuerySet):
         return counts
 
 
+def read_page_parts(events, *, include_drafts=False):
+    """What the pages of ``events`` (fetched by :meth:`EventQuerySet.for_detail`) show
+    beyond their own parts, in three queries however many they are and show, where
+    prefetches took seven:
+
+    - ``outcome.agreeing`` and ``outcome.rejecting``: see :func:`read_stances`;
+    - ``event.links_to`` and ``event.links_from``: its links out and in, each in the
+      other event's date order;
+    - ``event.carried_out``: the agreements it carried out (implementations, each with
+      ``outcome.event``), in the order they were recorded;
+    - ``outcome.carried_out_by``: the implementations of each of its outcomes (each with
+      ``event``), in the carrying events' order.
+
+    The other events are published ones only, unless ``include_drafts``: nothing public
+    names a draft, even through a link. Each row is read once, by the ids of its two
+    ends (an index scan on each), with whether each end is shown as the database answers
+    :func:`shown_to_the_public`.
+    """
+    from .outcomes import Implementation, read_stances
+
+    def shown(field):
+        return Value(True) if include_drafts else shown_to_the_public(field)
+
+    events = list(events)
+    ids = [event.pk for event in events]
+    outcomes = read_stances(o for event in events for o in event.outcomes.all())
+    links = list(
+        EventLink.objects.filter(Q(from_event_id__in=ids) | Q(to_event_id__in=ids))
+        .select_related("from_event", "to_event")
+        .annotate(from_shown=shown("from_event_id"), to_shown=shown("to_event_id"))
+        .order_by("pk")
+    )
+    implementations = list(
+        Implementation.objects.filter(
+            Q(event_id__in=ids) | Q(outcome_id__in=[outcome.pk for outcome in outcomes])
+        )
+        .select_related("event", "outcome__event")
+        .annotate(event_shown=shown("event_id"), agreement_shown=shown("outcome__event_id"))
+        .order_by("pk")
+    )
+    for event in events:
+        event.links_to = sorted(
+            (link for link in links if link.from_event_id == event.pk and link.to_shown),
+            key=lambda link: (link.to_event.start_date, link.pk),
+        )
+        event.links_from = sorted(
+            (link for link in links if link.to_event_id == event.pk and link.from_shown),
+            key=lambda link: (link.from_event.start_date, link.pk),
+        )
+        event.carried_out = [
+            done for done in implementations if done.event_id == event.pk and done.agreement_shown
+        ]
+    for outcome in outcomes:
+        outcome.carried_out_by = sorted(
+            (
+                done
+                for done in implementations
+                if done.outcome_id == outcome.pk and done.event_shown
+            ),
+            key=lambda done: (done.event.sort_date, done.event.start_date, done.event_id),
+        )
+    return events
+
+
 def shown_to_the_public(field):
     """A condition for a related row: the event its ``field`` points to is published.
 
@@ -375,6 +422,7 @@ def shown_to_the_public(field):
     return Exists(Event.objects.published().filter(pk=OuterRef(field)))
 
 
+@quick_labels
 class Event(Record):
     """Something that happened in a negotiation: a round of talks, a call, a signing..."""
 
@@ -704,6 +752,7 @@ class Citation(models.Model):
         return str(self.source)
 
 
+@quick_labels
 class EventLink(models.Model):
     """One event following, answering or building on another.
 

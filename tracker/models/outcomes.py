@@ -4,6 +4,8 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .labels import quick_labels
+
 
 class OutcomeQuerySet(models.QuerySet):
     def agreements(self):
@@ -75,6 +77,7 @@ class OutcomeQuerySet(models.QuerySet):
         return carriers
 
 
+@quick_labels
 class Outcome(models.Model):
     """What came of an event: an agreement, a proposal, a rejection, an exchange carried out."""
 
@@ -203,6 +206,35 @@ class Outcome(models.Model):
         return self.status in self.CARRIED_OUT_STATUSES
 
 
+def read_stances(outcomes):
+    """Who agreed to and who rejected each of ``outcomes``, by name: ``outcome.agreeing``
+    and ``outcome.rejecting``, in one query (the two relations' rows united, each with
+    its party) where two prefetches took two."""
+    from .actors import Party
+
+    outcomes = list(outcomes)
+    names = [f.attname for f in Party._meta.concrete_fields]
+
+    def rows(relation, stance):
+        through = Outcome._meta.get_field(relation).remote_field.through
+        return through.objects.filter(outcome__in=[o.pk for o in outcomes]).values_list(
+            "outcome_id", Value(stance), *(f"party__{name}" for name in names)
+        )
+
+    found = {}
+    if outcomes:
+        united = rows("agreed_by", "agreed").union(rows("rejected_by", "rejected"), all=True)
+        for outcome_id, stance, *values in united:
+            party = Party.from_db(united.db, names, values)
+            found.setdefault((outcome_id, stance), []).append(party)
+    for outcome in outcomes:
+        for stance, attribute in (("agreed", "agreeing"), ("rejected", "rejecting")):
+            parties = found.get((outcome.pk, stance), [])
+            setattr(outcome, attribute, sorted(parties, key=lambda p: (p.name, p.pk)))
+    return outcomes
+
+
+@quick_labels
 class Implementation(models.Model):
     """A later event carrying out an outcome, e.g. the 23–25 May 2025 exchange carrying out
     the 1,000-for-1,000 exchange agreed in Istanbul on 16 May 2025."""

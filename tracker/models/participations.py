@@ -3,6 +3,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .labels import quick_labels
+
 
 class ParticipationQuerySet(models.QuerySet):
     @staticmethod
@@ -15,6 +17,7 @@ class ParticipationQuerySet(models.QuerySet):
         return self.filter(self.involving_q(party))
 
 
+@quick_labels
 class Participation(models.Model):
     """Who took part in an event, in which role, and for which side.
 
