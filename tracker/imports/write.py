@@ -26,6 +26,7 @@ from .pauses import collector_paused
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
 from .stored import stored_rows
+from .undo import id_runs
 
 
 def model_label(model):
@@ -58,8 +59,10 @@ class Undo:
         self.data = {"created": {}, "changed": {}, "deleted": {}, "versions": {}, "events": []}
 
     def created(self, model, objs):
-        take_id = attrgetter(model._meta.pk.attname)
-        self.data["created"].setdefault(model_label(model), []).extend(map(take_id, objs))
+        """Keep the ids of ``objs`` (each model's created rows are kept at once), in runs
+        (``undo.id_runs``)."""
+        ids = map(attrgetter(model._meta.pk.attname), objs)
+        self.data["created"][model_label(model)] = id_runs(ids)
 
     def changed(self, step):
         old = {}
