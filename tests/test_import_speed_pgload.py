@@ -140,6 +140,18 @@ def test_nothing_is_dropped_for_a_table_with_rows_or_a_small_import(monkeypatch)
 
 
 @postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_dropped_outside_a_transaction(monkeypatch):
+    """Each drop would be committed on its own: readers would see the tables without
+    their indexes and keys."""
+    monkeypatch.setattr(bulk_pg, "LARGE_IMPORT", 1)
+    index_list = indexes()
+    with bulk_pg.built_after_load({Event: 5, EventLink: 5}) as dropped:
+        assert dropped is None
+    assert indexes() == index_list
+
+
+@postgresql_only
 def test_a_reader_holding_one_table_gets_the_usual_import(client, monkeypatch):
     monkeypatch.setattr(bulk_pg, "LARGE_IMPORT", 2)
     monkeypatch.setattr(bulk_pg, "LOCK_WAIT", "100ms")

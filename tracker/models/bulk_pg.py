@@ -49,10 +49,11 @@ def built_after_load(rows, *, using="default"):
     tables' secondary indexes and the keys between them are dropped for the writes and
     made again, as they were defined, once the writes are done (before the commit: a
     reader never sees a table without them). If the writes fail, nothing is made again:
-    the caller's rollback brings them back."""
+    the caller's rollback brings them back. Outside a transaction nothing is dropped
+    (each drop would be committed on its own)."""
     connection = connections[using]
     dropped = None
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
         tables = loaded_tables(rows)
         if tables:
             dropped = _drop(tables, connection)
