@@ -6,8 +6,9 @@ PostgreSQL database, and what the ways around it really save (issue 17).
 Each import runs in a transaction rolled back afterwards (``emptied_record``):
 
 * ``usual``: what the import does: into an empty events table, and for at least
-  ``bulk_pg.LARGE_IMPORT`` new events, the index is dropped for the writes and built
-  once after them, before the commit (``tracker.models.bulk_pg``);
+  ``bulk_pg.LARGE_IMPORT`` new events, the index (with the other secondary indexes of
+  the empty tables and the foreign keys between them) is dropped for the writes and
+  made again once after them, before the commit (``tracker.models.bulk_pg``);
 * ``row by row``: the index as it is (``fastupdate`` on, a 4 MB pending list merged as
   it fills), what the import did before;
 * ``pending``: ``SET LOCAL gin_pending_list_limit`` at its maximum, so the import only

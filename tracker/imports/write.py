@@ -21,11 +21,12 @@ from ..models.bulk import (
     pages_in_memory,
     update_with_history,
 )
-from ..models.bulk_pg import gin_indexes_built_after
+from ..models.bulk_pg import built_after_load
 from .pauses import collector_paused
 from .plan import CHANGED, CREATED, DELETED, MODELS
 from .references import in_chunks
 from .stored import stored_rows
+from .undo import id_runs
 
 
 def model_label(model):
@@ -58,8 +59,10 @@ class Undo:
         self.data = {"created": {}, "changed": {}, "deleted": {}, "versions": {}, "events": []}
 
     def created(self, model, objs):
-        take_id = attrgetter(model._meta.pk.attname)
-        self.data["created"].setdefault(model_label(model), []).extend(map(take_id, objs))
+        """Keep the ids of ``objs`` (each model's created rows are kept at once), in runs
+        (``undo.id_runs``)."""
+        ids = map(attrgetter(model._meta.pk.attname), objs)
+        self.data["created"][model_label(model)] = id_runs(ids)
 
     def changed(self, step):
         old = {}
@@ -126,13 +129,25 @@ def _introduce_participants(plan):
             step.obj.written_with(sorted(new[id(step.obj)], key=lambda p: p.position))
 
 
+def _rows_created(plan):
+    """``{model: rows the plan creates}``, a many-to-many field's pairs under its
+    through model."""
+    rows = {}
+    for model in MODELS:
+        created = plan.steps_of(model, CREATED)
+        rows[model] = len(created)
+        for field in model._meta.many_to_many:
+            pairs = sum(len(step.many_to_many.get(field.name, ())) for step in created)
+            rows[field.remote_field.through] = pairs
+    return rows
+
+
 def write_plan(plan, *, by, reason):
     """Carry out ``plan`` (inside the caller's transaction); return the undo data."""
-    new_events = len(plan.steps_of(Event, CREATED))
     with (
         collector_paused(),
         pages_in_memory(),
-        gin_indexes_built_after(Event, rows=new_events),
+        built_after_load(_rows_created(plan)),
     ):
         return _write_plan(plan, by=by, reason=reason)
 

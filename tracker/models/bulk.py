@@ -123,13 +123,9 @@ def write_history(model, ids, *, update, by, reason, when):
 def _id_groups(ids):
     """``ids`` in groups a statement can name at once: each run of at least
     ``BATCH_SIZE`` consecutive ids as a ``range`` (one statement however long: the rows
-    an import creates), the others in lists of up to ``BATCH_SIZE`` (on PostgreSQL, all
-    of them in one list: one array)."""
+    an import creates, with no list of ids to send and match), the others in lists of up
+    to ``BATCH_SIZE`` (on PostgreSQL, all of them in one list: one array)."""
     ids = sorted(set(ids))
-    if connection.vendor == "postgresql":
-        if ids:
-            yield ids
-        return
     runs, single, start = [], [], 0
     for n in range(1, len(ids) + 1):
         if n == len(ids) or ids[n] != ids[n - 1] + 1:
@@ -140,6 +136,10 @@ def _id_groups(ids):
                 single += run
             start = n
     yield from runs
+    if connection.vendor == "postgresql":
+        if single:
+            yield single
+        return
     yield from _in_chunks(single)
 
 
