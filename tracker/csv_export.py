@@ -15,6 +15,7 @@ from operator import itemgetter
 from django.db import connections
 from django.db.models import F, OrderBy
 
+from .cells import text_cells
 from .columns import event_paths
 from .models import Event
 from .models.events import shown_to_the_public
@@ -151,24 +152,45 @@ class Merged:
             )
 
 
+def row_cells(table, index, parts):
+    """One function ``(row, rows, context) -> cells`` of the export, writing each of the
+    table's cells as its column's ``Column.cell`` does: the plain text cells (most of a
+    row's) all at once by :func:`~tracker.cells.text_cells`, the others one by one, then
+    put back in column order."""
+    columns = table.columns
+    plain = [n for n, column in enumerate(columns) if column.plain_text]
+    others = [n for n, column in enumerate(columns) if not column.plain_text]
+    texts = text_cells([index[columns[n].reads.lookups[0]] for n in plain]) if plain else None
+    cells = [columns[n].cell(index, parts) for n in others]
+    written = plain + others
+    arrange = itemgetter(*[written.index(n) for n in range(len(columns))])
+
+    def write(row, rows, context):
+        own = [cell(row, rows, context) for cell in cells]
+        return arrange((*texts(row), *own) if texts else own)
+
+    return write
+
+
 def table_rows(table, events, *, base_url, include_drafts=False):
-    """The table's rows, as lists of cells, for ``events`` in export order."""
+    """The table's rows, as sequences of cells, for ``events`` in export order."""
     event_at = len(row_keys(table)) - 1
     index = {lookup: n for n, lookup in enumerate(table.lookups, event_at + 1)}
-    cells = [column.cell(index) for column in table.columns]
+    parts = table.parts
+    write = row_cells(table, index, [part.name for part in parts])
     merges = [
         Merged(part, part_query(table, part, events, include_drafts=include_drafts))
-        for part in table.parts
+        for part in parts
     ]
     rows = table_query(table, events, include_drafts=include_drafts)
     context = {"base_url": base_url, "event_path": event_paths(), "position": 0}
-    current_event = None
+    current_event, position, no_rows = None, 0, ()
     for row in rows.iterator(chunk_size(rows)):
-        pk, event = row[0], row[event_at]
-        context["position"] = context["position"] + 1 if event == current_event else 1
-        current_event = event
-        parts = {merge.part.name: merge.rows_of(pk) for merge in merges}
-        yield [cell(row, parts, context) for cell in cells]
+        event = row[event_at]
+        position = position + 1 if event == current_event else 1
+        context["position"], current_event = position, event
+        pk = row[0]
+        yield write(row, [merge.rows_of(pk) for merge in merges] if merges else no_rows, context)
     for merge in merges:
         merge.check_finished()
 
