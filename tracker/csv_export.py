@@ -41,10 +41,12 @@ def csv_line(cells):
     table, whose cells run to kilobytes of prose, it took a third of the export's time
     and kept it under the target (``benchmarks/run.py``). Here most rows need one join and
     a few scans done in C; a row with a comma, quote or line break inside a cell quotes
-    the cells that need it. ``tests/test_csv_lines.py`` holds it to ``csv.writer``.
+    the cells that need it, and only a row with a quote or carriage return looks for four
+    characters in each cell (an events row has commas and line breaks nearly always).
+    ``tests/test_csv_lines.py`` holds it to ``csv.writer``.
     """
     text = ",".join(cells)
-    if '"' in text or "\n" in text or "\r" in text or text.count(",") != len(cells) - 1:
+    if '"' in text or "\r" in text:
         text = ",".join(
             [
                 ('"' + cell.replace('"', '""') + '"')
@@ -52,6 +54,10 @@ def csv_line(cells):
                 else cell
                 for cell in cells
             ]
+        )
+    elif "\n" in text or text.count(",") != len(cells) - 1:
+        text = ",".join(
+            [('"' + cell + '"') if ("," in cell or "\n" in cell) else cell for cell in cells]
         )
     elif text == "" and len(cells) == 1:
         text = '""'  # a lone empty cell, quoted, or the row would read as no cells at all
