@@ -704,12 +704,15 @@ class Column:
                 place = places[0]
                 return lambda row, rows, context: write((row[place],), (), context)
             return lambda row, rows, context: write([row[p] for p in places], (), context)
-        part, empty = parts.index(reads.part.name), []
+        part = parts.index(reads.part.name)
+        if places:
+            return lambda row, rows, context: write([row[p] for p in places], rows[part], context)
+        empty = []
 
         def cell(row, rows, context):
             own = rows[part]
-            if own or places:
-                return write([row[place] for place in places], own, context)
+            if own:
+                return write((), own, context)
             if not empty:  # a part's cell reads nothing else: no rows, the same text
                 empty.append(write((), (), context))
             return empty[0]

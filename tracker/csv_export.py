@@ -134,6 +134,9 @@ def chunk_size(queryset):
 # The merge ---------------------------------------------------------------------------------
 
 
+_PART_FIELDS = itemgetter(slice(1, None))  # a part's row without its parent's key
+
+
 class Merged:
     """A part's rows, handed out by parent as the table's rows go by in the same order."""
 
@@ -145,7 +148,7 @@ class Merged:
     def rows_of(self, key):
         if self.pending is None or self.pending[0] != key:
             return []
-        rows = [row[1:] for row in self.pending[1]]
+        rows = list(map(_PART_FIELDS, self.pending[1]))
         self.pending = next(self.groups, None)
         return rows
 
@@ -217,12 +220,13 @@ def csv_lines(table, events, *, base_url, bom=False, include_drafts=False, count
     counter = {} if counter is None else counter
     counter["rows"] = 0
     for row in table_rows(table, events, base_url=base_url, include_drafts=include_drafts):
-        counter["rows"] += 1
         batch.append(csv_line(row))
         if len(batch) >= BATCH:
+            counter["rows"] += len(batch)
             yield "".join(batch)
             batch = []
     if batch:
+        counter["rows"] += len(batch)
         yield "".join(batch)
 
 
