@@ -189,7 +189,7 @@ def postgresql_options(options):
     PostgreSQL plans a cursor for its first tenth by default: nested loops that answer the
     first rows at once and the whole export slowly. Planned for every row, the 100,000-event
     ``participations`` part of ``events.csv`` took 0.8 s of the server's time instead of
-    1.9 s (README: Performance).
+    1.7-1.9 s (README: Performance). A connection option adds no statement to any request.
     """
     given = options.get("options", "")
     return {**options, "options": f"{given} -c cursor_tuple_fraction=1".strip()}
