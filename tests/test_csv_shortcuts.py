@@ -159,3 +159,43 @@ def test_on_postgresql_server_side_cursors_are_planned_for_all_their_rows():
     with connection.cursor() as cursor:
         cursor.execute("SHOW cursor_tuple_fraction")
         assert cursor.fetchone()[0] == "1"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("table", list(TABLES.values()), ids=list(TABLES))
+def test_a_row_written_at_once_is_each_columns_cell_in_column_order(table):
+    """``row_cells`` (the text cells written together, the others one by one, put back in
+    column order) against each column's own ``Column.cell``, row by row, on rows with
+    formula characters, apostrophes, empty related records and every kind of part."""
+    from tests.factories import make_outcome, make_participation, make_party, make_person
+    from tests.test_csv_queries import grow
+    from tracker import csv_export
+    from tracker.models import Event
+
+    grow(3)
+    first = Event.objects.order_by("start_date").first()
+    Event.objects.filter(pk=first.pk).update(title="=1+1", venue="'=x", region="-")
+    make_participation(event=first, person=make_person(name="@someone"), party=None)
+    make_participation(event=first, party=make_party(name="'Quoted"), role="host")
+    make_outcome(event=first, description="+ten", unit="'=")
+    events = Event.objects.published()
+    event_at = len(csv_export.row_keys(table)) - 1
+    index = {lookup: n for n, lookup in enumerate(table.lookups, event_at + 1)}
+    names = [part.name for part in table.parts]
+    merges = [
+        csv_export.Merged(part, csv_export.part_query(table, part, events, include_drafts=False))
+        for part in table.parts
+    ]
+    write = csv_export.row_cells(table, index, names)
+    cells = [column.cell(index, names) for column in table.columns]
+    context = {"base_url": "https://testserver", "event_path": lambda slug: f"/e/{slug}/"}
+    query = csv_export.table_query(table, events, include_drafts=False)
+    written = 0
+    for position, row in enumerate(query, 1):
+        rows = [merge.rows_of(row[0]) for merge in merges]
+        context["position"] = position
+        assert list(write(row, rows, context)) == [cell(row, rows, context) for cell in cells]
+        written += 1
+    for merge in merges:
+        merge.check_finished()
+    assert written == query.count() > 1

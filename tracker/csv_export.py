@@ -171,8 +171,8 @@ def row_cells(table, index, parts):
     others = [n for n, column in enumerate(columns) if not column.plain_text]
     texts = text_cells([index[columns[n].reads.lookups[0]] for n in plain]) if plain else None
     cells = [columns[n].cell(index, parts) for n in others]
-    written = plain + others
-    arrange = itemgetter(*[written.index(n) for n in range(len(columns))])
+    order = [(plain + others).index(n) for n in range(len(columns))]
+    arrange = itemgetter(*order) if len(order) > 1 else tuple  # one index: no tuple
 
     def write(row, rows, context):
         own = [cell(row, rows, context) for cell in cells]
