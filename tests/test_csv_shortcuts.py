@@ -37,6 +37,7 @@ EDGE_TEXTS = [None, "", "plain", "=1+1", "'=1", "''@x", "'plain", "-", "\t", "Ж
         (None, "plain", None),
         ("plain", "=1+1"),
         ("plain", 7),
+        ("plain", b"bytes", ["a", "list"]),
         ("single",),
     ],
 )

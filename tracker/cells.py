@@ -172,8 +172,9 @@ def text_cells(places):
     An export writes a score of text fields per row, and nearly always each is text
     already, without a first character a spreadsheet would run: the first characters are
     gathered and looked at in one step (empty values, ``None``, written as ``""`` first),
-    and only a row with a value that is not text or a first character :func:`neutralise`
-    decides for is written cell by cell. ``tests/test_csv_queries.py`` holds it to :func:`formatter`.
+    and only a row with a value that is not text (its first item is not a string, or it
+    has none) or a first character :func:`neutralise` decides for is written cell by cell.
+    ``tests/test_csv_shortcuts.py`` holds it to :func:`formatter`.
     """
     get = itemgetter(*places) if len(places) != 1 else lambda row: (row[places[0]],)
 

@@ -206,7 +206,7 @@ class Reads:
 
     ``text(values, rows, context)``, where given, writes the cell straight from what was
     read: the text the column's ``to_text`` writes for ``make``'s value, without building
-    a value only to take it apart again (``tests/test_csv_queries.py`` holds the two
+    a value only to take it apart again (``tests/test_csv_shortcuts.py`` holds the two
     together)."""
 
     def __init__(self, make, *, lookups=(), part=None, text=None):
