@@ -42,6 +42,7 @@ from .cells import (
     parser,
     party_lines,
     source_line,
+    source_line_of,
     split,
 )
 from .models import Citation, Event, EventLink, Implementation, Outcome, Participation, Source
@@ -201,12 +202,23 @@ class Part:
 class Reads:
     """What the set-based export reads for a cell: ``lookups`` of the row's own query and
     the rows of a :class:`Part`, which ``make(values, rows, context)`` turns into the same
-    Python value :meth:`Codec.get` gives for the row's objects."""
+    Python value :meth:`Codec.get` gives for the row's objects.
 
-    def __init__(self, make, *, lookups=(), part=None):
+    ``text(values, rows, context)``, where given, writes the cell straight from what was
+    read: the text the column's ``to_text`` writes for ``make``'s value, without building
+    a value only to take it apart again (``tests/test_csv_shortcuts.py`` holds the two
+    together)."""
+
+    def __init__(self, make, *, lookups=(), part=None, text=None):
         self.make = make
         self.lookups = tuple(lookups)
         self.part = part
+        self.text = text
+
+
+def _written(make, to_text):
+    """``Reads.text`` of a cell that has only ``make``: its value, written by ``to_text``."""
+    return lambda values, rows, context: to_text(make(values, rows, context))
 
 
 # Codecs: cells that are not one field -------------------------------------------------
@@ -293,10 +305,11 @@ class Sources(Codec):
         return [self.of(citation) for citation in _everything(event.citations)]
 
     def reads(self, column):
-        keys = [*self.FIELDS, "supports"]
+        keys = [*self.FIELDS, "supports"]  # the order of SOURCE_PARTS
         return Reads(
             lambda values, rows, context: [dict(zip(keys, row, strict=True)) for row in rows],
             part=self.PART,
+            text=lambda values, rows, context: "\n".join([source_line_of(*row) for row in rows]),
         )
 
     @classmethod
@@ -464,12 +477,12 @@ def participant_line(person_name, party_name, role, side_name):
     """“who (role, side)”: a person's or else a party's name; the side represented, or
     for a person on a party's behalf that party (names are None where there is none)."""
     who = person_name if person_name is not None else party_name
-    details = [role_names()[role]]
+    role = role_names()[role]
     if side_name is not None:
-        details.append(side_name)
-    elif person_name is not None and party_name is not None:
-        details.append(party_name)
-    return f"{who} ({', '.join(details)})"
+        return f"{who} ({role}, {side_name})"
+    if person_name is not None and party_name is not None:
+        return f"{who} ({role}, {party_name})"
+    return f"{who} ({role})"
 
 
 def participant_summary(p):
@@ -675,31 +688,43 @@ class Column:
             lookup += "__slug"
         return Reads(None, lookups=[lookup])
 
-    def cell(self, index):
-        """A function ``(row, parts, context) -> text`` of the export: ``row`` holds the
-        values of the table's query at ``index[lookup]``, ``parts`` the rows of each part
-        by name. The text is what :meth:`to_text` writes for :meth:`value`."""
+    def cell(self, index, parts):
+        """A function ``(row, rows, context) -> text`` of the export: ``row`` holds the
+        values of the table's query at ``index[lookup]``, ``rows`` the rows of each part
+        at the place its name has in ``parts``. The text is what :meth:`to_text` writes
+        for :meth:`value`."""
         reads = self.reads
         places = [index[lookup] for lookup in reads.lookups]
-        if reads.make is None:
+        if reads.make is None:  # a field column: its one value
             text, place = formatter(self.type), places[0]
-            return lambda row, parts, context: text(row[place])
-        make, to_text = reads.make, self.to_text
+            return lambda row, rows, context: text(row[place])
+        write = reads.text or _written(reads.make, self.codec.to_text)
         if reads.part is None:
-            return lambda row, parts, context: to_text(
-                make([row[place] for place in places], (), context)
-            )
-        part, empty = reads.part.name, []
+            if len(places) == 1:
+                place = places[0]
+                return lambda row, rows, context: write((row[place],), (), context)
+            return lambda row, rows, context: write([row[p] for p in places], (), context)
+        part = parts.index(reads.part.name)
+        if places:
+            return lambda row, rows, context: write([row[p] for p in places], rows[part], context)
+        empty = []
 
-        def cell(row, parts, context):
-            rows = parts[part]
-            if rows or places:
-                return to_text(make([row[place] for place in places], rows, context))
+        def cell(row, rows, context):
+            own = rows[part]
+            if own:
+                return write((), own, context)
             if not empty:  # a part's cell reads nothing else: no rows, the same text
-                empty.append(to_text(make((), (), context)))
+                empty.append(write((), (), context))
             return empty[0]
 
         return cell
+
+    @functools.cached_property
+    def plain_text(self):
+        """Whether the cell is one text value of the table's own query, written by
+        ``formatter("string")``: the export writes such cells of a row all at once
+        (:func:`tracker.cells.text_cells`)."""
+        return self.reads.make is None and self.type == "string"
 
     def parse(self, text):
         return self.parser(text)
@@ -961,7 +986,7 @@ EVENTS = Table(
             codec=Derived(
                 _participants,
                 reads=Reads(
-                    lambda values, rows, context: join(participant_line(*row) for row in rows),
+                    lambda values, rows, context: join([participant_line(*row) for row in rows]),
                     part=PARTICIPANTS,
                 ),
             ),
@@ -973,7 +998,7 @@ EVENTS = Table(
             codec=Derived(
                 _outcomes,
                 reads=Reads(
-                    lambda values, rows, context: "\n".join(outcome_summary(*r) for r in rows),
+                    lambda values, rows, context: "\n".join([outcome_summary(*r) for r in rows]),
                     part=OUTCOMES_IN_BRIEF,
                 ),
             ),

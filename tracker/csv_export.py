@@ -15,6 +15,7 @@ from operator import itemgetter
 from django.db import connections
 from django.db.models import F, OrderBy
 
+from .cells import text_cells
 from .columns import event_paths
 from .models import Event
 from .models.events import shown_to_the_public
@@ -40,10 +41,12 @@ def csv_line(cells):
     table, whose cells run to kilobytes of prose, it took a third of the export's time
     and kept it under the target (``benchmarks/run.py``). Here most rows need one join and
     a few scans done in C; a row with a comma, quote or line break inside a cell quotes
-    the cells that need it. ``tests/test_csv_lines.py`` holds it to ``csv.writer``.
+    the cells that need it, and only a row with a quote or carriage return looks for four
+    characters in each cell (an events row has commas and line breaks nearly always).
+    ``tests/test_csv_lines.py`` holds it to ``csv.writer``.
     """
     text = ",".join(cells)
-    if '"' in text or "\n" in text or "\r" in text or text.count(",") != len(cells) - 1:
+    if '"' in text or "\r" in text:
         text = ",".join(
             [
                 ('"' + cell.replace('"', '""') + '"')
@@ -51,6 +54,10 @@ def csv_line(cells):
                 else cell
                 for cell in cells
             ]
+        )
+    elif "\n" in text or text.count(",") != len(cells) - 1:
+        text = ",".join(
+            [('"' + cell + '"') if ("," in cell or "\n" in cell) else cell for cell in cells]
         )
     elif text == "" and len(cells) == 1:
         text = '""'  # a lone empty cell, quoted, or the row would read as no cells at all
@@ -127,6 +134,9 @@ def chunk_size(queryset):
 # The merge ---------------------------------------------------------------------------------
 
 
+_PART_FIELDS = itemgetter(slice(1, None))  # a part's row without its parent's key
+
+
 class Merged:
     """A part's rows, handed out by parent as the table's rows go by in the same order."""
 
@@ -138,7 +148,7 @@ class Merged:
     def rows_of(self, key):
         if self.pending is None or self.pending[0] != key:
             return []
-        rows = [row[1:] for row in self.pending[1]]
+        rows = list(map(_PART_FIELDS, self.pending[1]))
         self.pending = next(self.groups, None)
         return rows
 
@@ -151,24 +161,45 @@ class Merged:
             )
 
 
+def row_cells(table, index, parts):
+    """One function ``(row, rows, context) -> cells`` of the export, writing each of the
+    table's cells as its column's ``Column.cell`` does: the plain text cells (most of a
+    row's) all at once by :func:`~tracker.cells.text_cells`, the others one by one, then
+    put back in column order."""
+    columns = table.columns
+    plain = [n for n, column in enumerate(columns) if column.plain_text]
+    others = [n for n, column in enumerate(columns) if not column.plain_text]
+    texts = text_cells([index[columns[n].reads.lookups[0]] for n in plain]) if plain else None
+    cells = [columns[n].cell(index, parts) for n in others]
+    order = [(plain + others).index(n) for n in range(len(columns))]
+    arrange = itemgetter(*order) if len(order) > 1 else tuple  # one index: no tuple
+
+    def write(row, rows, context):
+        own = [cell(row, rows, context) for cell in cells]
+        return arrange((*texts(row), *own) if texts else own)
+
+    return write
+
+
 def table_rows(table, events, *, base_url, include_drafts=False):
-    """The table's rows, as lists of cells, for ``events`` in export order."""
+    """The table's rows, as sequences of cells, for ``events`` in export order."""
     event_at = len(row_keys(table)) - 1
     index = {lookup: n for n, lookup in enumerate(table.lookups, event_at + 1)}
-    cells = [column.cell(index) for column in table.columns]
+    parts = table.parts
+    write = row_cells(table, index, [part.name for part in parts])
     merges = [
         Merged(part, part_query(table, part, events, include_drafts=include_drafts))
-        for part in table.parts
+        for part in parts
     ]
     rows = table_query(table, events, include_drafts=include_drafts)
     context = {"base_url": base_url, "event_path": event_paths(), "position": 0}
-    current_event = None
+    current_event, position, no_rows = None, 0, ()
     for row in rows.iterator(chunk_size(rows)):
-        pk, event = row[0], row[event_at]
-        context["position"] = context["position"] + 1 if event == current_event else 1
-        current_event = event
-        parts = {merge.part.name: merge.rows_of(pk) for merge in merges}
-        yield [cell(row, parts, context) for cell in cells]
+        event = row[event_at]
+        position = position + 1 if event == current_event else 1
+        context["position"], current_event = position, event
+        pk = row[0]
+        yield write(row, [merge.rows_of(pk) for merge in merges] if merges else no_rows, context)
     for merge in merges:
         merge.check_finished()
 
@@ -189,12 +220,13 @@ def csv_lines(table, events, *, base_url, bom=False, include_drafts=False, count
     counter = {} if counter is None else counter
     counter["rows"] = 0
     for row in table_rows(table, events, base_url=base_url, include_drafts=include_drafts):
-        counter["rows"] += 1
         batch.append(csv_line(row))
         if len(batch) >= BATCH:
+            counter["rows"] += len(batch)
             yield "".join(batch)
             batch = []
     if batch:
+        counter["rows"] += len(batch)
         yield "".join(batch)
 
 

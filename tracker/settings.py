@@ -178,8 +178,27 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+
+
+def postgresql_options(options):
+    """How every PostgreSQL connection opens: ``options`` (the connection's own, from
+    DATABASE_URL) with ``cursor_tuple_fraction = 1``.
+
+    The tracker's server-side cursors (``QuerySet.iterator()``: the CSV exports, backups,
+    the change log and the calendar feed) are always read to their last row, but
+    PostgreSQL plans a cursor for its first tenth by default: nested loops that answer the
+    first rows at once and the whole export slowly. Planned for every row, the 100,000-event
+    ``participations`` part of ``events.csv`` took 0.8 s of the server's time instead of
+    1.7-1.9 s (README: Performance). A connection option adds no statement to any request.
+    """
+    given = options.get("options", "")
+    return {**options, "options": f"{given} -c cursor_tuple_fraction=1".strip()}
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(sqlite_options())
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = postgresql_options(DATABASES["default"].get("OPTIONS", {}))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
