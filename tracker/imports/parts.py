@@ -23,7 +23,7 @@ from ..columns import (
 )
 from ..models import Citation, EventLink, Implementation, Outcome, Participation, Party
 from .plan import CHANGED, CREATED, DELETED, Change
-from .planning import apply_columns, check_values, refuse_broken_rules
+from .planning import NewRows, apply_columns, check_values, refuse_broken_rules
 from .problems import translated as _
 from .references import SourceIndex
 from .rules import duplicates, implementation_problems
@@ -82,16 +82,16 @@ def _by_position(rows):
     return sorted(rows, key=lambda r: r.values["position"])
 
 
-def _new_rows(context, event, rows, model, table, label):
+def _new_rows(context, event, rows, made, label):
     """``[(row object, file row)]`` for the rows of an event the import creates: with
-    nothing stored to match or compare, each is set from its columns, checked and
-    planned as created (the event touched once, not per row)."""
+    nothing stored to match or compare, each is set from its columns (``made``: a
+    :class:`~.planning.NewRows` for the file), checked and planned as created (the event
+    touched once, not per row)."""
     final = []
+    make, add = made.make, context.plan.add
     for row in rows:
-        obj = new(model, event=event)
-        apply_columns(context, row, obj, table)
-        refuse_broken_rules(context, row, obj)
-        context.plan.add(CREATED, obj, label(obj), where=row.place)
+        obj = make(row, event)
+        add(CREATED, obj, label(obj), where=row.place)
         final.append((obj, row))
     if final:
         context.plan.touch(event)
@@ -191,14 +191,13 @@ def _participation_key(person, party, role):
 
 
 def plan_participations(context):
+    made = NewRows(context, Participation, PARTICIPATIONS, "event")
     for event, rows in _grouped(context, PARTICIPATIONS, "event"):
         if not _positions_run_on(context, event, rows, PARTICIPATIONS):
             continue
         rows = _by_position(rows)
         if event._state.adding:
-            final = _new_rows(
-                context, event, rows, Participation, PARTICIPATIONS, participation_label
-            )
+            final = _new_rows(context, event, rows, made, participation_label)
             written = bool(final)
         else:
             final, written = _matched_participations(context, event, rows)

@@ -22,7 +22,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part, foreign_key, instances, keeps_value, new, set_key
+from .stored import Blanks, Loader, Part, foreign_key, instances, keeps_value, new, set_key
 
 
 @dataclass
@@ -343,6 +343,68 @@ def _create_columns(context, row, obj, fields):
             setattr(obj, name, value)
     for relation in fields.relations:
         _apply_relation(context, row, obj, relation, True)
+
+
+class NewRows:
+    """New ``model`` rows for rows of one file, each belonging to a record through the
+    foreign key ``owner`` (an event's): what :func:`new`, :func:`apply_columns` and :func:`refuse_broken_rules` do for
+    each, with what depends only on the file worked out once rather than for every row
+    (most rows of an import into an empty database are new): the rows are copies of one
+    blank row (:class:`~.stored.Blanks`), and a foreign key to a record the row names is
+    set as :func:`_apply_relation` sets it on a new row (one to an event goes through it:
+    an unknown event is refused by name)."""
+
+    def __init__(self, context, model, table, owner):
+        self.context, self.table = context, table
+        self.blanks, self.owner = Blanks(model), owner
+        self._header = self._fields = self._relations = None
+
+    def make(self, row, owner):
+        """The new row for ``row``, belonging to ``owner`` (a record), its problems
+        refused in the order the long way refuses them."""
+        context = self.context
+        if row.columns is not self._header:
+            self._header = row.columns
+            self._fields = fields = _fields(self.table.columns, row.columns)
+            self._relations = [(r, self._unset(r)) for r in fields.relations]
+        obj = self.blanks(**{self.owner: owner})
+        values, attributes = row.values, obj.__dict__
+        for _column, cell, name, accepted, check, _read, kept in self._fields.own:
+            value = values[cell]
+            if check is not None and (accepted is None or not in_set(value, accepted)):
+                messages = check(value)
+                if messages:
+                    for message in messages:
+                        context.refuse(row, cell, message)
+                    continue
+            if kept:
+                attributes[name] = value
+            else:
+                setattr(obj, name, value)
+        records = context.refs.records
+        for relation, unset in self._relations:
+            if not unset:
+                _apply_relation(context, row, obj, relation, True)
+                continue
+            slug = values[relation.key]
+            if not slug:  # nothing named: the key stays as it is, empty
+                continue
+            related = records[relation.model].get(slug)
+            if related is None:
+                row.unresolved = True  # already refused
+            set_key(obj, relation.name, relation.foreign_key, related)
+        refuse_broken_rules(context, row, obj)
+        return obj
+
+    def _unset(self, relation):
+        """Whether ``relation`` may be set the short way: every row starts without it,
+        and it points to a record the references hold (not an event)."""
+        return (
+            relation.model is not Event
+            and relation.model in self.context.refs.records
+            and relation.name != self.owner
+            and self.blanks.leave_unset(relation.name)
+        )
 
 
 def check_values(context, row, table):

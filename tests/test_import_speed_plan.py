@@ -1,0 +1,121 @@
+"""The shortcuts h-plan took in planning the rows an import creates give what the long way
+gives: a file's new rows copied from one blank row and set column by column
+(``NewRows``) are the rows ``new``, ``apply_columns`` and ``refuse_broken_rules`` build,
+with the same problems in the same order."""
+
+import pytest
+
+from tests.csvfiles import as_files
+from tracker.columns import PARTICIPATIONS
+from tracker.imports.planning import (
+    Context,
+    NewRows,
+    Options,
+    apply_columns,
+    collect_references,
+    load_events,
+    plan_events,
+    refuse_broken_rules,
+)
+from tracker.imports.read import read_files
+from tracker.imports.stored import Blanks, new
+from tracker.models import Participation
+
+pytestmark = pytest.mark.django_db
+
+EVENTS = (
+    "slug,process,process_title,conflict,conflict_name,kind,title,start_date,status\r\n"
+    "e1,track,Track,war,War,round_of_talks,Talks,2025-01-01,published\r\n"
+    "e2,track,Track,war,War,round_of_talks,More talks,2025-02-01,published\r\n"
+)
+PARTICIPANTS = (
+    "event,position,person,person_name,party,party_name,role,side,side_name,title\r\n"
+    "e1,1,umerov,Rustem Umerov,ua,Ukraine,head_of_delegation,,,Minister\r\n"
+    "e1,2,,,ua,Ukraine,host,,,\r\n"
+    "e1,3,medinsky,Vladimir Medinsky,,,delegate,ru,Russia,\r\n"
+    "e2,1,nobody,,,,delegate,,,\r\n"  # an unknown person, refused by name
+    "e2,2,,,,,host,,,\r\n"  # nobody named: the model's rule refuses it
+    "e2,3,umerov,Rustem Umerov,,,no_such_role,,,\r\n"  # a role the field refuses
+    "e2,4,umerov,Rustem Umerov,ua,Ukraine,delegate,ru,Russia,Adviser\r\n"
+)
+
+
+def _planned():
+    tables, problems = read_files(as_files({"events": EVENTS, "participations": PARTICIPANTS}))
+    assert not problems
+    context = Context(tables, Options())
+    collect_references(context)
+    context.refs.resolve()
+    context.sources.resolve()
+    load_events(context)
+    plan_events(context)
+    return context
+
+
+def _as_built(obj):
+    attributes = {k: v for k, v in obj.__dict__.items() if k != "_state"}
+    return attributes, dict(obj._state.fields_cache), obj._state.adding, obj._state.db
+
+
+def test_a_files_new_rows_are_the_rows_the_long_way_builds_with_its_problems():
+    context = _planned()
+    rows = context.rows(PARTICIPATIONS)
+    before = list(context.problems)
+
+    long_way = []
+    for row in rows:
+        row.unresolved = False
+        obj = new(Participation, event=context.events[row.values["event"]])
+        apply_columns(context, row, obj, PARTICIPATIONS)
+        refuse_broken_rules(context, row, obj)
+        long_way.append((_as_built(obj), row.unresolved))
+    long_problems = context.problems[len(before) :]
+
+    context.problems[:] = before
+    made = NewRows(context, Participation, PARTICIPATIONS, "event")
+    short_way = []
+    for row in rows:
+        row.unresolved = False
+        obj = made.make(row, context.events[row.values["event"]])
+        short_way.append((_as_built(obj), row.unresolved))
+    short_problems = context.problems[len(before) :]
+
+    assert short_way == long_way
+    assert short_problems == long_problems
+    assert [(p.line, p.column) for p in short_problems] == [(6, None), (7, "role")]
+    assert [(p.line, p.column) for p in before] == [(5, "person")]  # refused as a reference
+    assert [unresolved for _built, unresolved in short_way] == [False] * 3 + [True] + [False] * 3
+
+
+def test_copies_of_a_blank_row_share_nothing_but_the_records_they_name():
+    context = _planned()
+    event = context.events["e1"]
+    blanks = Blanks(Participation)
+    first, second = blanks(event=event), blanks(event=event)
+    first.role = "host"
+    first._state.fields_cache["person"] = None
+    assert second.role == new(Participation).role
+    assert "person" not in second._state.fields_cache
+    assert first._state is not second._state
+    assert second.event is event
+    assert second._state.adding
+    assert blanks.leave_unset("person")
+    assert blanks.leave_unset("side")
+
+
+def test_a_model_with_init_receivers_has_each_row_built_by_new():
+    from django.db.models.signals import post_init
+
+    built = []
+
+    def receiver(sender, instance, **kwargs):
+        built.append(instance)
+
+    post_init.connect(receiver, sender=Participation)
+    try:
+        blanks = Blanks(Participation)
+        row = blanks(role="host")
+    finally:
+        post_init.disconnect(receiver, sender=Participation)
+    assert built == [row]
+    assert not blanks.leave_unset("person")
