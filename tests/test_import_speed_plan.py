@@ -17,7 +17,7 @@ from tracker.imports.planning import (
     plan_events,
     refuse_broken_rules,
 )
-from tracker.imports.read import read_files
+from tracker.imports.read import read_files, read_table
 from tracker.imports.stored import Blanks, new
 from tracker.models import Participation
 
@@ -119,3 +119,70 @@ def test_a_model_with_init_receivers_has_each_row_built_by_new():
         post_init.disconnect(receiver, sender=Participation)
     assert built == [row]
     assert not blanks.leave_unset("person")
+
+
+# Reading: rows taken in one loop, positions that already run 1, 2, 3… left as they are
+
+
+HEADER = "event,position,person,person_name,role\r\n"
+
+
+def _read(text):
+    _table, rows, problems = read_table("participations.csv", text)
+    return (
+        [(row.line, row.values.get("position"), row.values.get("person")) for row in rows],
+        [(p.line, p.message) for p in problems],
+    )
+
+
+def test_a_row_of_the_wrong_width_and_unreadable_csv_are_named_by_line():
+    text = (
+        HEADER
+        + "e1,1,a,A,host\r\ne1,2\r\n\r\n"  # a short row, then a blank line (skipped)
+        + "e1,3,c,"
+        + "x" * 140_000  # past the csv module's limit: reading stops here
+        + ",host\r\ne1,4,d,D,host\r\n"
+    )
+    assert _read(text) == (
+        [(2, 1, "a")],
+        [
+            (3, "has 2 cells; the header has 5"),
+            (5, "is not valid CSV (field larger than field limit (131072))"),
+        ],
+    )
+
+
+def test_positions_run_on_whether_or_not_they_ran_on_already():
+    text = (
+        HEADER
+        + "e1,2,a,A,host\r\ne1,1,b,B,host\r\n"  # 2, 1, 3: kept as they are
+        + "e2,1,c,C,host\r\ne2,3,d,D,host\r\n"  # 1, 3: a gap, closed
+        + "e1,3,e,E,host\r\n"
+        + "e3,2,f,F,host\r\ne3,2,g,G,host\r\n"  # 2 twice: left for the planning to refuse
+    )
+    rows, problems = _read(text)
+    assert rows == [
+        (2, 2, "a"),
+        (3, 1, "b"),
+        (4, 1, "c"),
+        (5, 2, "d"),
+        (6, 3, "e"),
+        (7, 2, "f"),
+        (8, 2, "g"),
+    ]
+    assert problems == []
+
+
+def test_a_typed_cell_reads_the_same_in_a_row_read_as_written_and_cell_by_cell():
+    text = (
+        HEADER
+        + "e1,7,a,'=A,host\r\n"  # a neutralised cell: the row is read cell by cell
+        + "e1,7,b,B,host\r\n"  # read as written, its position as the first row's
+        + "e1,x,c,C,host\r\n"
+    )
+    _table, rows, problems = read_table("participations.csv", text)
+    assert [(p.line, p.column, p.message) for p in problems] == [
+        (4, "position", "'x' is not a whole number")
+    ]
+    assert [row.values.get("position") for row in rows] == [7, 7, None]
+    assert rows[0].values["person_name"] == "=A"
