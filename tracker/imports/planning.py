@@ -9,6 +9,7 @@ a fixed number of queries per table (per chunk of 500 events).
 
 import functools
 from dataclasses import dataclass
+from operator import itemgetter
 
 from django.utils.translation import gettext as _
 
@@ -164,6 +165,9 @@ def _fields(columns, header):
 
 
 def collect_references(context):
+    """Each record the rows name, claimed (:meth:`References.claim`). A row that names a
+    record exactly as an earlier row did, when that claim found nothing to refuse, is
+    passed over here without a call: most rows of a large file repeat a name."""
     for table, rows in context.tables.items():
         rows = rows or []
         groups = [
@@ -171,24 +175,40 @@ def collect_references(context):
             for group in relations(table).values()
             if group["slug"].referenced_model in REFERENCED
         ]
-        lists = [c for c in table.columns if isinstance(c.codec, PartyList | Sources)]
+        lists = [
+            (c.name, isinstance(c.codec, PartyList))
+            for c in table.columns
+            if isinstance(c.codec, PartyList | Sources)
+        ]
         parties = _PartyClaims(context)
+        header, keyed = None, []
         for row in rows:
             if not row.ok:
                 if table is EVENTS and "slug" in row.values:
                     context.broken.add(row.values["slug"])
                 continue
-            for group in groups:
-                group.claim(context, row)
-            for column in lists:
-                if not row.has(column.name):
+            if row.columns is not header:
+                header = row.columns
+                keyed = [(group, group.key_of(header), group.agreed) for group in groups]
+            values = row.values
+            for group, key_of, agreed in keyed:
+                if key_of is None:
                     continue
-                if isinstance(column.codec, PartyList):
-                    parties.claim(row, column.name)
+                try:
+                    given = (header, key_of(values))
+                    if given in agreed:
+                        continue
+                except TypeError:  # a value that cannot be a key: claimed each time
+                    given = None
+                group.claim(context, row, given)
+            for column, party_list in lists:
+                if column not in header:
+                    continue
+                if party_list:
+                    parties.claim(row, column)
                 else:
-                    row.values["_sources"] = [
-                        context.sources.cite(source, row, column.name)
-                        for source in row.values[column.name]
+                    values["_sources"] = [
+                        context.sources.cite(source, row, column) for source in values[column]
                     ]
 
 
@@ -219,33 +239,30 @@ class _Reference:
         self.model = self.key.referenced_model
         self.attrs = [(name, c.name) for name, c in group.items() if name != "slug"]
         self.columns = {name: c.name for name, c in group.items()}
-        self._present = {}  # header -> the attributes the file gives, worked out once
-        self._agreed = set()  # (header, slug, values) claimed already, nothing refused
+        self.agreed = set()  # (header, what rows said) claimed already, nothing refused
 
-    def claim(self, context, row):
-        """Claim the record the row names. A row that names a record exactly as an
-        earlier row did, when that claim found nothing to refuse, would only repeat it:
-        the record's known values never change, so it would agree again."""
-        header = row.columns
-        attrs = self._present.get(header)
-        if attrs is None:
-            attrs = self._present[header] = [(n, c) for n, c in self.attrs if c in header]
-        values = row.values
-        slug = values.get(self.key.name) if self.key.name in header else None
+    def key_of(self, header):
+        """A function of a row's values giving what the row says of the record (its
+        slug, then the attributes the file gives), or None when the file names none."""
+        if self.key.name not in header:
+            return None
+        return itemgetter(self.key.name, *(c for _n, c in self.attrs if c in header))
+
+    def claim(self, context, row, given):
+        """Claim the record the row names (``given``: what it says, as :meth:`key_of`
+        gives it with the row's header; None for a value that cannot be a key). A row
+        that names a record exactly as an earlier row did, when that claim found nothing
+        to refuse, would only repeat it: the record's known values never change, so it
+        would agree again."""
+        values, header = row.values, row.columns
+        slug = values.get(self.key.name)
         if not slug:
             return
-        given = (header, slug, *(values[column] for _name, column in attrs))
-        try:
-            if given in self._agreed:
-                return
-        except TypeError:  # a value that cannot be a key: claimed each time
-            given = None
+        attrs = {name: values[column] for name, column in self.attrs if column in header}
         problems = len(context.problems)
-        context.refs.claim(
-            self.model, slug, {name: values[column] for name, column in attrs}, row, self.columns
-        )
+        context.refs.claim(self.model, slug, attrs, row, self.columns)
         if given is not None and len(context.problems) == problems:
-            self._agreed.add(given)
+            self.agreed.add(given)
 
 
 def load_events(context):
