@@ -6,7 +6,7 @@ with the same problems in the same order."""
 import pytest
 
 from tests.csvfiles import as_files
-from tracker.columns import PARTICIPATIONS
+from tracker.columns import OUTCOMES, PARTICIPATIONS
 from tracker.imports.planning import (
     Context,
     NewRows,
@@ -19,7 +19,7 @@ from tracker.imports.planning import (
 )
 from tracker.imports.read import read_files, read_table
 from tracker.imports.stored import Blanks, new
-from tracker.models import Participation
+from tracker.models import Outcome, Participation
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +40,19 @@ PARTICIPANTS = (
 )
 
 
+OUTCOMES_TEXT = (
+    "event,position,kind,status,description,quantity,unit,agreed_by\r\n"
+    'e1,1,ceasefire,agreed,A truce,,,"Ukraine [ua]"\r\n'
+    "e1,2,prisoner_exchange,agreed,Prisoners,84,,\r\n"  # a quantity without its unit
+    "e2,1,no_such_kind,agreed,Something,,,\r\n"  # a kind the field refuses
+    "e2,2,ceasefire,agreed,,3,people,\r\n"  # a required cell left empty
+)
+
+
 def _planned():
-    tables, problems = read_files(as_files({"events": EVENTS, "participations": PARTICIPANTS}))
+    tables, problems = read_files(
+        as_files({"events": EVENTS, "participations": PARTICIPANTS, "outcomes": OUTCOMES_TEXT})
+    )
     assert not problems
     context = Context(tables, Options())
     collect_references(context)
@@ -57,34 +68,52 @@ def _as_built(obj):
     return attributes, dict(obj._state.fields_cache), obj._state.adding, obj._state.db
 
 
-def test_a_files_new_rows_are_the_rows_the_long_way_builds_with_its_problems():
+@pytest.mark.parametrize(
+    ("model", "table", "refused"),
+    [
+        (Participation, PARTICIPATIONS, [(6, None), (7, "role")]),
+        (Outcome, OUTCOMES, [(3, None), (4, "kind"), (5, "description")]),
+    ],
+)
+def test_a_files_new_rows_are_the_rows_the_long_way_builds_with_its_problems(model, table, refused):
     context = _planned()
-    rows = context.rows(PARTICIPATIONS)
+    rows = context.rows(table)
     before = list(context.problems)
 
     long_way = []
     for row in rows:
         row.unresolved = False
-        obj = new(Participation, event=context.events[row.values["event"]])
-        apply_columns(context, row, obj, PARTICIPATIONS)
+        obj = new(model, event=context.events[row.values["event"]])
+        apply_columns(context, row, obj, table)
         refuse_broken_rules(context, row, obj)
         long_way.append((_as_built(obj), row.unresolved))
     long_problems = context.problems[len(before) :]
 
     context.problems[:] = before
-    made = NewRows(context, Participation, PARTICIPATIONS, "event")
+    made = NewRows(context, model, table, "event")
     short_way = []
     for row in rows:
         row.unresolved = False
         obj = made.make(row, context.events[row.values["event"]])
+        refuse_broken_rules(context, row, obj)
         short_way.append((_as_built(obj), row.unresolved))
     short_problems = context.problems[len(before) :]
 
     assert short_way == long_way
     assert short_problems == long_problems
-    assert [(p.line, p.column) for p in short_problems] == [(6, None), (7, "role")]
-    assert [(p.line, p.column) for p in before] == [(5, "person")]  # refused as a reference
-    assert [unresolved for _built, unresolved in short_way] == [False] * 3 + [True] + [False] * 3
+    assert [(p.line, p.column) for p in short_problems] == refused
+
+
+def test_a_reference_refused_leaves_its_row_unresolved_both_ways():
+    context = _planned()
+    assert [(p.file, p.line, p.column) for p in context.problems] == [
+        ("participations.csv", 5, "person")  # refused as a reference
+    ]
+    made = NewRows(context, Participation, PARTICIPATIONS, "event")
+    rows = context.rows(PARTICIPATIONS)
+    for row in rows:
+        made.make(row, context.events[row.values["event"]])
+    assert [row.unresolved for row in rows] == [False] * 3 + [True] + [False] * 3
 
 
 def test_copies_of_a_blank_row_share_nothing_but_the_records_they_name():

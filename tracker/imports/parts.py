@@ -91,6 +91,7 @@ def _new_rows(context, event, rows, made, label):
     make, add = made.make, context.plan.add
     for row in rows:
         obj = make(row, event)
+        refuse_broken_rules(context, row, obj)
         add(CREATED, obj, label(obj), where=row.place)
         final.append((obj, row))
     if final:
@@ -247,6 +248,7 @@ def outcome_label(o):
 
 
 def plan_outcomes(context):
+    made = NewRows(context, Outcome, OUTCOMES, "event")
     for event, rows in _grouped(context, OUTCOMES, "event"):
         if not _positions_run_on(context, event, rows, OUTCOMES):
             continue
@@ -254,8 +256,11 @@ def plan_outcomes(context):
         final = []
         for row in sorted(rows, key=lambda r: r.values["position"]):
             position = row.values["position"]
-            outcome = stored[position - 1] if position <= len(stored) else new(Outcome, event=event)
-            changes = apply_columns(context, row, outcome, OUTCOMES, ordinal=position)
+            if position <= len(stored):
+                outcome = stored[position - 1]
+                changes = apply_columns(context, row, outcome, OUTCOMES, ordinal=position)
+            else:  # a new row: its columns set, nothing to compare
+                outcome, changes = made.make(row, event), []
             many = _plan_parties(context, row, outcome, changes)
             if _written(context, outcome, row, changes, outcome_label, many_to_many=many):
                 context.plan.touch(event)
@@ -321,12 +326,13 @@ def _plan_carried_out(context, row, outcome):
 
 def _plan_implementation(context, row, outcome, implementation, target, extent, column):
     changes = []
-    if implementation is None:
-        implementation = new(Implementation, outcome=outcome, event=target, extent=extent)
-    elif implementation.extent != extent:
-        changes.append(Change("extent", implementation.extent, extent))
-        implementation.extent = extent
-    check = new(Implementation, outcome=outcome, event=target, extent=extent)
+    if implementation is None:  # new: it is the row its rule is checked on
+        implementation = check = new(Implementation, outcome=outcome, event=target, extent=extent)
+    else:
+        if implementation.extent != extent:
+            changes.append(Change("extent", implementation.extent, extent))
+            implementation.extent = extent
+        check = new(Implementation, outcome=outcome, event=target, extent=extent)
     for message in implementation_problems(check):
         context.refuse(row, column, message)
     if implementation.pk is None or changes:

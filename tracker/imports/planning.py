@@ -364,8 +364,8 @@ def _create_columns(context, row, obj, fields):
 
 class NewRows:
     """New ``model`` rows for rows of one file, each belonging to a record through the
-    foreign key ``owner`` (an event's): what :func:`new`, :func:`apply_columns` and :func:`refuse_broken_rules` do for
-    each, with what depends only on the file worked out once rather than for every row
+    foreign key ``owner`` (an event's): what :func:`new` and :func:`apply_columns` do
+    for each, with what depends only on the file worked out once rather than for every row
     (most rows of an import into an empty database are new): the rows are copies of one
     blank row (:class:`~.stored.Blanks`), and a foreign key to a record the row names is
     set as :func:`_apply_relation` sets it on a new row (one to an event goes through it:
@@ -377,8 +377,9 @@ class NewRows:
         self._header = self._fields = self._relations = None
 
     def make(self, row, owner):
-        """The new row for ``row``, belonging to ``owner`` (a record), its problems
-        refused in the order the long way refuses them."""
+        """The new row for ``row``, belonging to ``owner`` (a record), its cells'
+        problems refused in the order :func:`apply_columns` refuses them (the model's
+        rules are the caller's to check, :func:`refuse_broken_rules`)."""
         context = self.context
         if row.columns is not self._header:
             self._header = row.columns
@@ -410,7 +411,6 @@ class NewRows:
             if related is None:
                 row.unresolved = True  # already refused
             set_key(obj, relation.name, relation.foreign_key, related)
-        refuse_broken_rules(context, row, obj)
         return obj
 
     def _unset(self, relation):
