@@ -215,3 +215,27 @@ def test_a_typed_cell_reads_the_same_in_a_row_read_as_written_and_cell_by_cell()
     ]
     assert [row.values.get("position") for row in rows] == [7, 7, None]
     assert rows[0].values["person_name"] == "=A"
+
+
+@pytest.mark.parametrize(
+    "ends",
+    ["\r\n", "\n", "\r"],
+    ids=["CRLF", "LF", "CR"],
+)
+def test_line_breaks_inside_cells_read_as_lf_however_the_file_ends_its_lines(ends):
+    """The file's text is no longer rewritten with LF line ends before it is read: only a
+    row whose cells hold a CR has them rewritten."""
+    header = "event,position,kind,status,description,note"
+    rows = [
+        'e1,1,ceasefire,agreed,"Two\r\nlines",n',
+        'e1,2,ceasefire,agreed,"Lone\rCR and\nLF",',
+        "e1,3,ceasefire,agreed,'=Formula,\"'=x\r\ny\"",
+    ]
+    text = ends.join([header, *rows]) + ends
+    _table, read, problems = read_table("outcomes.csv", text)
+    assert problems == []
+    assert [(row.line, row.values["description"], row.values["note"]) for row in read] == [
+        (2, "Two\nlines", "n"),
+        (4, "Lone\nCR and\nLF", ""),
+        (7, "=Formula", "=x\ny"),
+    ]

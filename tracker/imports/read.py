@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cells import CellError, one_line_ends, parser, read_as_written
+from ..cells import CellError, joined_as_written, one_line_ends, parser
 from ..columns import TABLES
 from .pauses import collector_paused
 from .problems import Problem
@@ -148,7 +148,7 @@ def row_reader(name, table, header):
     """A function ``(cells, line) -> (row, problems)`` for the rows of one file, with the
     work that depends only on its header done once: which cells are typed, their parsers
     (:data:`SAME_FOR_SAME_TEXT` ones remembering what they read). A row's text cells are
-    taken as they are when the row allows (:func:`read_as_written`), and its remembered
+    taken as they are when the row allows (:func:`~tracker.cells.read_as_written`), and its remembered
     values looked up in place; a row is read cell by cell only when it does not, or when
     one cell cannot be read, to name each that cannot."""
     columns = [table.column(column) for column in header]
@@ -163,7 +163,11 @@ def row_reader(name, table, header):
     present = frozenset(header)
 
     def read(cells, line):
-        if read_as_written(cells):
+        joined = "\n".join(cells)
+        if "\r" in joined:  # a line break inside a cell, as the file wrote it: read as LF
+            cells = [one_line_ends(cell) for cell in cells]
+            joined = "\n".join(cells)
+        if joined_as_written(joined):
             values = dict(zip(names, cells, strict=True))
             try:
                 for column, read_values, parse in remembered:
@@ -229,12 +233,12 @@ def _close_gaps(rows):
 def read_table(name, source, *, table=None, progress=None):
     """``(table, rows, problems)`` for one file; ``table`` is None when unrecognised."""
     try:
-        text = one_line_ends(decode(source))
+        text = decode(source)
     except UnicodeDecodeError as error:
         return None, [], [Problem(name, None, None, _("is not UTF-8 text (%s)") % error)]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [cell.strip() for cell in next(reader)]
+        header = [one_line_ends(cell).strip() for cell in next(reader)]
     except StopIteration:
         return None, [], [Problem(name, None, None, _("is empty"))]
     except csv.Error as error:
