@@ -6,7 +6,7 @@ with the same problems in the same order."""
 import pytest
 
 from tests.csvfiles import as_files
-from tracker.columns import OUTCOMES, PARTICIPATIONS
+from tracker.columns import OUTCOMES, PARTICIPATIONS, in_set
 from tracker.imports.planning import (
     Context,
     NewRows,
@@ -239,3 +239,15 @@ def test_line_breaks_inside_cells_read_as_lf_however_the_file_ends_its_lines(end
         (4, "Lone\nCR and\nLF", ""),
         (7, "=Formula", "=x\ny"),
     ]
+
+
+def test_a_position_column_remembers_what_it_accepted_and_never_a_refusal():
+    column = PARTICIPATIONS.column("position")
+    assert column.check(3) == []
+    assert in_set(3, column.accepted)
+    refused = column.check(-1)
+    assert refused
+    assert not in_set(-1, column.accepted)
+    assert column.check(-1) == refused  # asked again, answered again
+    assert column.check(70_000)  # past what a small integer holds on every database
+    assert not in_set(70_000, column.accepted)

@@ -367,14 +367,15 @@ class NewRows:
     foreign key ``owner`` (an event's): what :func:`new` and :func:`apply_columns` do
     for each, with what depends only on the file worked out once rather than for every row
     (most rows of an import into an empty database are new): the rows are copies of one
-    blank row (:class:`~.stored.Blanks`), and a foreign key to a record the row names is
+    blank row (:class:`~.stored.Blanks`), the cells no rule can refuse are set together,
+    and a foreign key to a record the row names is
     set as :func:`_apply_relation` sets it on a new row (one to an event goes through it:
     an unknown event is refused by name)."""
 
     def __init__(self, context, model, table, owner):
         self.context, self.table = context, table
         self.blanks, self.owner = Blanks(model), owner
-        self._header = self._fields = self._relations = None
+        self._header = self._relations = self._checked = self._taken = self._take = None
 
     def make(self, row, owner):
         """The new row for ``row``, belonging to ``owner`` (a record), its cells'
@@ -382,12 +383,12 @@ class NewRows:
         rules are the caller's to check, :func:`refuse_broken_rules`)."""
         context = self.context
         if row.columns is not self._header:
-            self._header = row.columns
-            self._fields = fields = _fields(self.table.columns, row.columns)
-            self._relations = [(r, self._unset(r)) for r in fields.relations]
+            self._per_file(row.columns)
         obj = self.blanks(**{self.owner: owner})
         values, attributes = row.values, obj.__dict__
-        for _column, cell, name, accepted, check, _read, kept in self._fields.own:
+        if self._taken:  # cells no rule refuses, kept as they are: set at once
+            attributes.update(zip(self._taken, self._take(values), strict=True))
+        for _column, cell, name, accepted, check, _read, kept in self._checked:
             value = values[cell]
             if check is not None and (accepted is None or not in_set(value, accepted)):
                 messages = check(value)
@@ -413,6 +414,23 @@ class NewRows:
             set_key(obj, relation.name, relation.foreign_key, related)
         return obj
 
+    def _per_file(self, header):
+        """What the rows of a file with ``header`` share: the cells that no rule can
+        refuse and that are kept as they are (set together), the others (checked one by
+        one), and the foreign keys it names."""
+        self._header = header
+        fields = _fields(self.table.columns, header)
+        taken, self._checked = [], []
+        for own in fields.own:
+            _column, cell, name, _accepted, check, _read, kept = own
+            if kept and check is None:
+                taken.append((cell, name))
+            else:
+                self._checked.append(own)
+        self._taken = [name for _cell, name in taken]
+        self._take = _cells_getter([cell for cell, _name in taken])
+        self._relations = [(r, self._unset(r)) for r in fields.relations]
+
     def _unset(self, relation):
         """Whether ``relation`` may be set the short way: every row starts without it,
         and it points to a record the references hold (not an event)."""
@@ -422,6 +440,16 @@ class NewRows:
             and relation.name != self.owner
             and self.blanks.leave_unset(relation.name)
         )
+
+
+def _cells_getter(cells):
+    """A function of a row's values giving those of ``cells``, as a tuple."""
+    if len(cells) > 1:
+        return itemgetter(*cells)
+    if cells:
+        get = itemgetter(cells[0])
+        return lambda values: (get(values),)
+    return lambda values: ()
 
 
 def check_values(context, row, table):
