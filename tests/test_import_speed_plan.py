@@ -6,6 +6,7 @@ with the same problems in the same order."""
 import pytest
 
 from tests.csvfiles import as_files
+from tracker.columns import EVENTS as EVENTS_TABLE
 from tracker.columns import OUTCOMES, PARTICIPATIONS, in_set
 from tracker.imports.planning import (
     Context,
@@ -14,12 +15,13 @@ from tracker.imports.planning import (
     apply_columns,
     collect_references,
     load_events,
+    own_columns,
     plan_events,
     refuse_broken_rules,
 )
 from tracker.imports.read import read_files, read_table
 from tracker.imports.stored import Blanks, new
-from tracker.models import Outcome, Participation
+from tracker.models import Event, Outcome, Participation
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +253,34 @@ def test_a_position_column_remembers_what_it_accepted_and_never_a_refusal():
     assert column.check(-1) == refused  # asked again, answered again
     assert column.check(70_000)  # past what a small integer holds on every database
     assert not in_set(70_000, column.accepted)
+
+
+def test_a_new_rows_cells_are_set_and_refused_as_each_cell_on_its_own_would_be():
+    """The cells no rule can refuse are set together (``_Fields.taken``): the row holds
+    what setting and checking each own column in turn gives, with the same problems."""
+    events = (
+        "slug,process,process_title,conflict,conflict_name,kind,title,start_date,"
+        "date_precision,venue,city,region,country,status,summary,unverified\r\n"
+        "e1,track,Track,war,War,round_of_talks,Talks,2025-01-01,day,Hall,Kyiv,,UA,"
+        "published,What happened,\r\n"
+        "e2,track,Track,war,War,no_such_kind,,2025-02-01,day,,,,XX,draft,,Point\r\n"
+    )
+    tables, problems = read_files(as_files({"events": events}))
+    assert not problems
+    context = Context(tables, Options())
+    columns = [c for c in own_columns(EVENTS_TABLE) if c.name in tables[EVENTS_TABLE][0].columns]
+    for row in tables[EVENTS_TABLE]:
+        planned, checked = new(Event, slug=row.values["slug"]), new(Event)
+        apply_columns(context, row, planned, EVENTS_TABLE)
+        expected = []
+        for column in columns:
+            messages = column.check(row.values[column.name])
+            expected += [(row.line, column.name, str(m)) for m in messages]
+            if not messages:
+                setattr(checked, column.target.name, row.values[column.name])
+        found = [(p.line, p.column, p.message) for p in context.problems if p.line == row.line]
+        assert found == expected
+        for column in columns:
+            name = column.target.name
+            assert getattr(planned, name) == getattr(checked, name), name
+    assert [column for _line, column, _message in found] == ["kind", "title", "country"]

@@ -133,7 +133,8 @@ class _Fields:
     (:attr:`Column.accepted`, :attr:`Column.checker`; the reader gives a stored row's
     value; an attribute kept as is is set in the row's ``__dict__``, as ``setattr``
     would), ``relations`` a :class:`_Relation` for each foreign key the file names (not
-    the event the row belongs to)."""
+    the event the row belongs to); ``taken`` and ``checked`` split the own columns for
+    a new row (:func:`_create_columns`)."""
 
     def __init__(self, columns, header):
         self.own = [
@@ -154,6 +155,17 @@ class _Fields:
             for relation, group in _relations(columns).items()
             if group["slug"].name in header and relation not in ("event", "from_event")
         ]
+        # A new row's cells that no rule can refuse and that are kept as they are, set
+        # together (``taken``, read by ``take``); the others, checked one by one.
+        taken, self.checked = [], []
+        for own in self.own:
+            _column, cell, name, _accepted, check, _read, kept = own
+            if kept and check is None:
+                taken.append((cell, name))
+            else:
+                self.checked.append(own)
+        self.taken = [name for _cell, name in taken]
+        self.take = _cells_getter([cell for cell, _name in taken])
 
 
 @functools.lru_cache(maxsize=256)  # a few headers per import
@@ -346,7 +358,9 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
 def _create_columns(context, row, obj, fields):
     """:func:`apply_columns` for a row not yet written."""
     values, attributes = row.values, obj.__dict__
-    for _column, cell, name, accepted, check, _read, kept in fields.own:
+    if fields.taken:
+        attributes.update(zip(fields.taken, fields.take(values), strict=True))
+    for _column, cell, name, accepted, check, _read, kept in fields.checked:
         value = values[cell]
         if check is not None and (accepted is None or not in_set(value, accepted)):
             messages = check(value)
@@ -375,7 +389,7 @@ class NewRows:
     def __init__(self, context, model, table, owner):
         self.context, self.table = context, table
         self.blanks, self.owner = Blanks(model), owner
-        self._header = self._relations = self._checked = self._taken = self._take = None
+        self._header = self._fields = self._relations = None
 
     def make(self, row, owner):
         """The new row for ``row``, belonging to ``owner`` (a record), its cells'
@@ -386,9 +400,10 @@ class NewRows:
             self._per_file(row.columns)
         obj = self.blanks(**{self.owner: owner})
         values, attributes = row.values, obj.__dict__
-        if self._taken:  # cells no rule refuses, kept as they are: set at once
-            attributes.update(zip(self._taken, self._take(values), strict=True))
-        for _column, cell, name, accepted, check, _read, kept in self._checked:
+        fields = self._fields
+        if fields.taken:  # cells no rule refuses, kept as they are: set at once
+            attributes.update(zip(fields.taken, fields.take(values), strict=True))
+        for _column, cell, name, accepted, check, _read, kept in fields.checked:
             value = values[cell]
             if check is not None and (accepted is None or not in_set(value, accepted)):
                 messages = check(value)
@@ -415,20 +430,8 @@ class NewRows:
         return obj
 
     def _per_file(self, header):
-        """What the rows of a file with ``header`` share: the cells that no rule can
-        refuse and that are kept as they are (set together), the others (checked one by
-        one), and the foreign keys it names."""
         self._header = header
-        fields = _fields(self.table.columns, header)
-        taken, self._checked = [], []
-        for own in fields.own:
-            _column, cell, name, _accepted, check, _read, kept = own
-            if kept and check is None:
-                taken.append((cell, name))
-            else:
-                self._checked.append(own)
-        self._taken = [name for _cell, name in taken]
-        self._take = _cells_getter([cell for cell, _name in taken])
+        self._fields = fields = _fields(self.table.columns, header)
         self._relations = [(r, self._unset(r)) for r in fields.relations]
 
     def _unset(self, relation):
