@@ -736,8 +736,9 @@ class Column:
     def accepted(self):
         """Values :meth:`check` is known to accept, as a set that grows as it accepts
         more (None for a column without one): an import looks a cell up here before it
-        calls :attr:`checker`. Only field rules fill it, whose answer depends on nothing
-        but the value; messages are made anew each time, in the language of the moment."""
+        calls :attr:`checker`. Only field rules fill it (a field's, or those of a codec
+        that :attr:`~Codec.checks_value_alone`), whose answer depends on nothing but the
+        value; messages are made anew each time, in the language of the moment."""
         return self._checking[0]
 
     @functools.cached_property
