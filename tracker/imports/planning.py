@@ -13,7 +13,7 @@ from operator import itemgetter
 
 from django.utils.translation import gettext as _
 
-from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources, in_set
+from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources
 from ..models import (
     Event,
     Party,
@@ -357,23 +357,35 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
 
 def _create_columns(context, row, obj, fields):
     """:func:`apply_columns` for a row not yet written."""
+    _set_cells(context, row, obj, fields)
+    for relation in fields.relations:
+        _apply_relation(context, row, obj, relation, True)
+
+
+def _set_cells(context, row, obj, fields):
+    """Set a new row's own columns from ``row``'s cells (``fields``: the file's
+    :class:`_Fields`), each checked unless its column accepted the value before; a cell
+    refused is named and left unset."""
     values, attributes = row.values, obj.__dict__
-    if fields.taken:
+    if fields.taken:  # cells no rule refuses, kept as they are: set at once
         attributes.update(zip(fields.taken, fields.take(values), strict=True))
     for _column, cell, name, accepted, check, _read, kept in fields.checked:
         value = values[cell]
-        if check is not None and (accepted is None or not in_set(value, accepted)):
-            messages = check(value)
-            if messages:
-                for message in messages:
-                    context.refuse(row, cell, message)
-                continue
+        if check is not None:
+            try:  # in_set(), without a call per cell
+                known = accepted is not None and value in accepted
+            except TypeError:  # a value that cannot be a key: checked each time
+                known = False
+            if not known:
+                messages = check(value)
+                if messages:
+                    for message in messages:
+                        context.refuse(row, cell, message)
+                    continue
         if kept:
             attributes[name] = value
         else:
             setattr(obj, name, value)
-    for relation in fields.relations:
-        _apply_relation(context, row, obj, relation, True)
 
 
 class NewRows:
@@ -399,22 +411,8 @@ class NewRows:
         if row.columns is not self._header:
             self._per_file(row.columns)
         obj = self.blanks(**{self.owner: owner})
-        values, attributes = row.values, obj.__dict__
-        fields = self._fields
-        if fields.taken:  # cells no rule refuses, kept as they are: set at once
-            attributes.update(zip(fields.taken, fields.take(values), strict=True))
-        for _column, cell, name, accepted, check, _read, kept in fields.checked:
-            value = values[cell]
-            if check is not None and (accepted is None or not in_set(value, accepted)):
-                messages = check(value)
-                if messages:
-                    for message in messages:
-                        context.refuse(row, cell, message)
-                    continue
-            if kept:
-                attributes[name] = value
-            else:
-                setattr(obj, name, value)
+        _set_cells(context, row, obj, self._fields)
+        values = row.values
         records = context.refs.records
         for relation, unset in self._relations:
             if not unset:
