@@ -5,7 +5,7 @@ with the same problems in the same order."""
 
 import pytest
 
-from tests.csvfiles import as_files
+from tests.csvfiles import as_files, import_texts
 from tracker.columns import EVENTS as EVENTS_TABLE
 from tracker.columns import OUTCOMES, PARTICIPATIONS, in_set
 from tracker.imports.planning import (
@@ -284,3 +284,22 @@ def test_a_new_rows_cells_are_set_and_refused_as_each_cell_on_its_own_would_be()
             name = column.target.name
             assert getattr(planned, name) == getattr(checked, name), name
     assert [column for _line, column, _message in found] == ["kind", "title", "country"]
+
+
+def test_a_new_row_naming_no_record_holds_none_where_a_read_would_put_it():
+    """A key a new row leaves empty is noted as empty where Django notes a read of it, so
+    that deriving the participants' lines and labels asks no descriptor; the row is
+    written without it."""
+    context = _planned()
+    made = NewRows(context, Participation, PARTICIPATIONS, "event")
+    row = context.rows(PARTICIPATIONS)[1]  # e1, 2: a party, no person, no side
+    obj = made.make(row, context.events["e1"])
+    assert obj._state.fields_cache["person"] is None
+    assert obj._state.fields_cache["side"] is None
+    assert obj.person_id is None
+    assert obj.side_id is None
+    assert obj.party.slug == "ua"
+    report = import_texts({"events": EVENTS, "participations": PARTICIPANTS.split("e2,1")[0]})
+    assert report.counts["participations"] == {"created": 3}
+    host = Participation.objects.get(role="host")
+    assert (host.person_id, host.side_id, host.party.slug) == (None, None, "ua")

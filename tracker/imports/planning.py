@@ -419,7 +419,8 @@ class NewRows:
                 _apply_relation(context, row, obj, relation, True)
                 continue
             slug = values[relation.key]
-            if not slug:  # nothing named: the key stays as it is, empty
+            if not slug:  # nothing named: the key stays empty, known to be so
+                obj._state.fields_cache[relation.cache_name] = None
                 continue
             related = records[relation.model].get(slug)
             if related is None:
@@ -482,6 +483,8 @@ def _apply_relation(context, row, obj, relation, creating):
     else:
         current = None
     if (current.slug if current else "") == (slug or ""):
+        if current is None and creating:  # no record, as the descriptor would note it
+            cached[relation.cache_name] = None
         return []
     set_key(obj, relation.name, relation.foreign_key, related)
     return [] if creating else [Change(relation.name, current, related)]
