@@ -6,6 +6,7 @@ with the same problems in the same order."""
 import pytest
 
 from tests.csvfiles import as_files, import_texts
+from tests.factories import make_event
 from tracker.columns import EVENTS as EVENTS_TABLE
 from tracker.columns import OUTCOMES, PARTICIPATIONS, in_set
 from tracker.imports.planning import (
@@ -303,3 +304,18 @@ def test_a_new_row_naming_no_record_holds_none_where_a_read_would_put_it():
     assert report.counts["participations"] == {"created": 3}
     host = Participation.objects.get(role="host")
     assert (host.person_id, host.side_id, host.party.slug) == (None, None, "ua")
+
+
+def test_publishing_without_saying_who_keeps_who_changed_it_and_reads_nothing(
+    django_assert_num_queries, django_user_model
+):
+    editor = django_user_model.objects.create_user("editor")
+    make_event(slug="e9", status=Event.Status.DRAFT, changed_by=editor)
+    event = Event.objects.get(slug="e9")
+    with django_assert_num_queries(0):
+        event.publish()
+        event.unpublish()
+    assert event.changed_by_id == editor.pk
+    other = django_user_model.objects.create_user("other")
+    event.publish(by=other)
+    assert event.changed_by == other
