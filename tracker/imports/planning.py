@@ -391,10 +391,9 @@ def _set_cells(context, row, obj, fields):
 class NewRows:
     """New ``model`` rows for rows of one file, each belonging to a record through the
     foreign key ``owner`` (an event's): what :func:`new` and :func:`apply_columns` do
-    for each, with what depends only on the file worked out once rather than for every row
-    (most rows of an import into an empty database are new): the rows are copies of one
-    blank row (:class:`~.stored.Blanks`), the cells no rule can refuse are set together,
-    and a foreign key to a record the row names is
+    for each, with what depends only on the file worked out once rather than for every
+    row (most rows of an import into an empty database are new). The rows are copies of
+    one blank row (:class:`~.stored.Blanks`); a foreign key to a record the row names is
     set as :func:`_apply_relation` sets it on a new row (one to an event goes through it:
     an unknown event is refused by name)."""
 
