@@ -246,7 +246,12 @@ def _text_value(text):
 def read_as_written(cells):
     """Whether every one of ``cells`` is, as text, the value it reads as (no NUL, none
     starting with an apostrophe): a whole row checked at once, not cell by cell."""
-    joined = "\n".join(cells)
+    return joined_as_written("\n".join(cells))
+
+
+def joined_as_written(joined):
+    """:func:`read_as_written` for a row's cells joined by LF (a caller that joined them
+    already)."""
     return "\0" not in joined and "\n'" not in joined and joined[:1] != "'"
 
 

@@ -248,6 +248,10 @@ class Codec:
     def check(self, value):
         return []
 
+    #: Whether :meth:`check` answers from the value alone, with nothing but field rules
+    #: (then a column remembers the values it accepted, as :attr:`Column.accepted`).
+    checks_value_alone = False
+
     def covers(self, column):
         """The model fields this cell carries, as ``"Model.field"``."""
         return []
@@ -276,6 +280,8 @@ class Position(Codec):
     def check(self, value):
         field = Participation._meta.get_field("position")
         return [] if value is None else _checked(field, value)
+
+    checks_value_alone = True
 
     def covers(self, column):
         return [f"{column.model.__name__}.position"]
@@ -755,14 +761,17 @@ class Column:
     def accepted(self):
         """Values :meth:`check` is known to accept, as a set that grows as it accepts
         more (None for a column without one): an import looks a cell up here before it
-        calls :attr:`checker`. Only field rules fill it, whose answer depends on nothing
-        but the value; messages are made anew each time, in the language of the moment."""
+        calls :attr:`checker`. Only field rules fill it (a field's, or those of a codec
+        that :attr:`~Codec.checks_value_alone`), whose answer depends on nothing but the
+        value; messages are made anew each time, in the language of the moment."""
         return self._checking[0]
 
     @functools.cached_property
     def _checking(self):
         required = self.required
-        if self.codec or not _has_rules(self.target):
+        if self.codec and self.codec.checks_value_alone:
+            rules = self.codec.check
+        elif self.codec or not _has_rules(self.target):
             if not (self.codec or required):
                 return None, None
             rules = self.codec.check if self.codec else _no_messages
@@ -773,13 +782,15 @@ class Column:
                 return rules(value)
 
             return None, check
+        else:
+            target = self.target
+            rules = functools.partial(field_rules, target)
         accepted = set() if required else {None, ""}
-        target = self.target
 
         def check_field(value):
             if value in (None, "", []):
                 return [_("is required")] if required else []
-            messages = field_rules(target, value)
+            messages = rules(value)
             if not messages:
                 _remember(accepted, value)
             return messages

@@ -23,7 +23,7 @@ from ..columns import (
 )
 from ..models import Citation, EventLink, Implementation, Outcome, Participation, Party
 from .plan import CHANGED, CREATED, DELETED, Change
-from .planning import apply_columns, check_values, refuse_broken_rules
+from .planning import NewRows, apply_columns, check_values, refuse_broken_rules
 from .problems import translated as _
 from .references import SourceIndex
 from .rules import duplicates, implementation_problems
@@ -82,16 +82,17 @@ def _by_position(rows):
     return sorted(rows, key=lambda r: r.values["position"])
 
 
-def _new_rows(context, event, rows, model, table, label):
+def _new_rows(context, event, rows, made, label):
     """``[(row object, file row)]`` for the rows of an event the import creates: with
-    nothing stored to match or compare, each is set from its columns, checked and
-    planned as created (the event touched once, not per row)."""
+    nothing stored to match or compare, each is set from its columns (``made``: a
+    :class:`~.planning.NewRows` for the file), checked and planned as created (the event
+    touched once, not per row)."""
     final = []
+    make, add = made.make, context.plan.add
     for row in rows:
-        obj = new(model, event=event)
-        apply_columns(context, row, obj, table)
+        obj = make(row, event)
         refuse_broken_rules(context, row, obj)
-        context.plan.add(CREATED, obj, label(obj), where=row.place)
+        add(CREATED, obj, label(obj), where=row.place)
         final.append((obj, row))
     if final:
         context.plan.touch(event)
@@ -191,14 +192,13 @@ def _participation_key(person, party, role):
 
 
 def plan_participations(context):
+    made = NewRows(context, Participation, PARTICIPATIONS, "event")
     for event, rows in _grouped(context, PARTICIPATIONS, "event"):
         if not _positions_run_on(context, event, rows, PARTICIPATIONS):
             continue
         rows = _by_position(rows)
         if event._state.adding:
-            final = _new_rows(
-                context, event, rows, Participation, PARTICIPATIONS, participation_label
-            )
+            final = _new_rows(context, event, rows, made, participation_label)
             written = bool(final)
         else:
             final, written = _matched_participations(context, event, rows)
@@ -248,6 +248,7 @@ def outcome_label(o):
 
 
 def plan_outcomes(context):
+    made = NewRows(context, Outcome, OUTCOMES, "event")
     for event, rows in _grouped(context, OUTCOMES, "event"):
         if not _positions_run_on(context, event, rows, OUTCOMES):
             continue
@@ -255,8 +256,11 @@ def plan_outcomes(context):
         final = []
         for row in sorted(rows, key=lambda r: r.values["position"]):
             position = row.values["position"]
-            outcome = stored[position - 1] if position <= len(stored) else new(Outcome, event=event)
-            changes = apply_columns(context, row, outcome, OUTCOMES, ordinal=position)
+            if position <= len(stored):
+                outcome = stored[position - 1]
+                changes = apply_columns(context, row, outcome, OUTCOMES, ordinal=position)
+            else:  # a new row: its columns set, nothing to compare
+                outcome, changes = made.make(row, event), []
             many = _plan_parties(context, row, outcome, changes)
             if _written(context, outcome, row, changes, outcome_label, many_to_many=many):
                 context.plan.touch(event)
@@ -322,12 +326,13 @@ def _plan_carried_out(context, row, outcome):
 
 def _plan_implementation(context, row, outcome, implementation, target, extent, column):
     changes = []
-    if implementation is None:
-        implementation = new(Implementation, outcome=outcome, event=target, extent=extent)
-    elif implementation.extent != extent:
-        changes.append(Change("extent", implementation.extent, extent))
-        implementation.extent = extent
-    check = new(Implementation, outcome=outcome, event=target, extent=extent)
+    if implementation is None:  # new: it is the row its rule is checked on
+        implementation = check = new(Implementation, outcome=outcome, event=target, extent=extent)
+    else:
+        if implementation.extent != extent:
+            changes.append(Change("extent", implementation.extent, extent))
+            implementation.extent = extent
+        check = new(Implementation, outcome=outcome, event=target, extent=extent)
     for message in implementation_problems(check):
         context.refuse(row, column, message)
     if implementation.pk is None or changes:

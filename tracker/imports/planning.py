@@ -9,10 +9,11 @@ a fixed number of queries per table (per chunk of 500 events).
 
 import functools
 from dataclasses import dataclass
+from operator import itemgetter
 
 from django.utils.translation import gettext as _
 
-from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources, in_set
+from ..columns import EVENTS, LINKS, OUTCOMES, PARTICIPATIONS, PartyList, Position, Sources
 from ..models import (
     Event,
     Party,
@@ -22,7 +23,7 @@ from .plan import CHANGED, CREATED, Change, Plan
 from .references import MODELS as REFERENCED
 from .references import References, SourceIndex, in_chunks
 from .rules import instance_problems
-from .stored import Loader, Part, foreign_key, instances, keeps_value, new, set_key
+from .stored import Blanks, Loader, Part, foreign_key, instances, keeps_value, new, set_key
 
 
 @dataclass
@@ -132,7 +133,8 @@ class _Fields:
     (:attr:`Column.accepted`, :attr:`Column.checker`; the reader gives a stored row's
     value; an attribute kept as is is set in the row's ``__dict__``, as ``setattr``
     would), ``relations`` a :class:`_Relation` for each foreign key the file names (not
-    the event the row belongs to)."""
+    the event the row belongs to); ``taken`` and ``checked`` split the own columns for
+    a new row (:func:`_create_columns`)."""
 
     def __init__(self, columns, header):
         self.own = [
@@ -153,6 +155,17 @@ class _Fields:
             for relation, group in _relations(columns).items()
             if group["slug"].name in header and relation not in ("event", "from_event")
         ]
+        # A new row's cells that no rule can refuse and that are kept as they are, set
+        # together (``taken``, read by ``take``); the others, checked one by one.
+        taken, self.checked = [], []
+        for own in self.own:
+            _column, cell, name, _accepted, check, _read, kept = own
+            if kept and check is None:
+                taken.append((cell, name))
+            else:
+                self.checked.append(own)
+        self.taken = [name for _cell, name in taken]
+        self.take = _cells_getter([cell for cell, _name in taken])
 
 
 @functools.lru_cache(maxsize=256)  # a few headers per import
@@ -164,6 +177,9 @@ def _fields(columns, header):
 
 
 def collect_references(context):
+    """Each record the rows name, claimed (:meth:`References.claim`). A row that names a
+    record exactly as an earlier row did, when that claim found nothing to refuse, is
+    passed over here without a call: most rows of a large file repeat a name."""
     for table, rows in context.tables.items():
         rows = rows or []
         groups = [
@@ -171,24 +187,40 @@ def collect_references(context):
             for group in relations(table).values()
             if group["slug"].referenced_model in REFERENCED
         ]
-        lists = [c for c in table.columns if isinstance(c.codec, PartyList | Sources)]
+        lists = [
+            (c.name, isinstance(c.codec, PartyList))
+            for c in table.columns
+            if isinstance(c.codec, PartyList | Sources)
+        ]
         parties = _PartyClaims(context)
+        header, keyed = None, []
         for row in rows:
             if not row.ok:
                 if table is EVENTS and "slug" in row.values:
                     context.broken.add(row.values["slug"])
                 continue
-            for group in groups:
-                group.claim(context, row)
-            for column in lists:
-                if not row.has(column.name):
+            if row.columns is not header:
+                header = row.columns
+                keyed = [(group, group.key_of(header), group.agreed) for group in groups]
+            values = row.values
+            for group, key_of, agreed in keyed:
+                if key_of is None:
                     continue
-                if isinstance(column.codec, PartyList):
-                    parties.claim(row, column.name)
+                try:
+                    given = (header, key_of(values))
+                    if given in agreed:
+                        continue
+                except TypeError:  # a value that cannot be a key: claimed each time
+                    given = None
+                group.claim(context, row, given)
+            for column, party_list in lists:
+                if column not in header:
+                    continue
+                if party_list:
+                    parties.claim(row, column)
                 else:
-                    row.values["_sources"] = [
-                        context.sources.cite(source, row, column.name)
-                        for source in row.values[column.name]
+                    values["_sources"] = [
+                        context.sources.cite(source, row, column) for source in values[column]
                     ]
 
 
@@ -219,33 +251,30 @@ class _Reference:
         self.model = self.key.referenced_model
         self.attrs = [(name, c.name) for name, c in group.items() if name != "slug"]
         self.columns = {name: c.name for name, c in group.items()}
-        self._present = {}  # header -> the attributes the file gives, worked out once
-        self._agreed = set()  # (header, slug, values) claimed already, nothing refused
+        self.agreed = set()  # (header, what rows said) claimed already, nothing refused
 
-    def claim(self, context, row):
-        """Claim the record the row names. A row that names a record exactly as an
-        earlier row did, when that claim found nothing to refuse, would only repeat it:
-        the record's known values never change, so it would agree again."""
-        header = row.columns
-        attrs = self._present.get(header)
-        if attrs is None:
-            attrs = self._present[header] = [(n, c) for n, c in self.attrs if c in header]
-        values = row.values
-        slug = values.get(self.key.name) if self.key.name in header else None
+    def key_of(self, header):
+        """A function of a row's values giving what the row says of the record (its
+        slug, then the attributes the file gives), or None when the file names none."""
+        if self.key.name not in header:
+            return None
+        return itemgetter(self.key.name, *(c for _n, c in self.attrs if c in header))
+
+    def claim(self, context, row, given):
+        """Claim the record the row names (``given``: what it says, as :meth:`key_of`
+        gives it with the row's header; None for a value that cannot be a key). A row
+        that names a record exactly as an earlier row did, when that claim found nothing
+        to refuse, would only repeat it: the record's known values never change, so it
+        would agree again."""
+        values, header = row.values, row.columns
+        slug = values.get(self.key.name)
         if not slug:
             return
-        given = (header, slug, *(values[column] for _name, column in attrs))
-        try:
-            if given in self._agreed:
-                return
-        except TypeError:  # a value that cannot be a key: claimed each time
-            given = None
+        attrs = {name: values[column] for name, column in self.attrs if column in header}
         problems = len(context.problems)
-        context.refs.claim(
-            self.model, slug, {name: values[column] for name, column in attrs}, row, self.columns
-        )
+        context.refs.claim(self.model, slug, attrs, row, self.columns)
         if given is not None and len(context.problems) == problems:
-            self._agreed.add(given)
+            self.agreed.add(given)
 
 
 def load_events(context):
@@ -328,21 +357,100 @@ def apply_columns(context, row, obj, table, *, ordinal=None):
 
 def _create_columns(context, row, obj, fields):
     """:func:`apply_columns` for a row not yet written."""
+    _set_cells(context, row, obj, fields)
+    for relation in fields.relations:
+        _apply_relation(context, row, obj, relation, True)
+
+
+def _set_cells(context, row, obj, fields):
+    """Set a new row's own columns from ``row``'s cells (``fields``: the file's
+    :class:`_Fields`), each checked unless its column accepted the value before; a cell
+    refused is named and left unset."""
     values, attributes = row.values, obj.__dict__
-    for _column, cell, name, accepted, check, _read, kept in fields.own:
+    if fields.taken:  # cells no rule refuses, kept as they are: set at once
+        attributes.update(zip(fields.taken, fields.take(values), strict=True))
+    for _column, cell, name, accepted, check, _read, kept in fields.checked:
         value = values[cell]
-        if check is not None and (accepted is None or not in_set(value, accepted)):
-            messages = check(value)
-            if messages:
-                for message in messages:
-                    context.refuse(row, cell, message)
-                continue
+        if check is not None:
+            try:  # in_set(), without a call per cell
+                known = accepted is not None and value in accepted
+            except TypeError:  # a value that cannot be a key: checked each time
+                known = False
+            if not known:
+                messages = check(value)
+                if messages:
+                    for message in messages:
+                        context.refuse(row, cell, message)
+                    continue
         if kept:
             attributes[name] = value
         else:
             setattr(obj, name, value)
-    for relation in fields.relations:
-        _apply_relation(context, row, obj, relation, True)
+
+
+class NewRows:
+    """New ``model`` rows for rows of one file, each belonging to a record through the
+    foreign key ``owner`` (an event's): what :func:`new` and :func:`apply_columns` do
+    for each, with what depends only on the file worked out once rather than for every
+    row (most rows of an import into an empty database are new). The rows are copies of
+    one blank row (:class:`~.stored.Blanks`); a foreign key to a record the row names is
+    set as :func:`_apply_relation` sets it on a new row (one to an event goes through it:
+    an unknown event is refused by name)."""
+
+    def __init__(self, context, model, table, owner):
+        self.context, self.table = context, table
+        self.blanks, self.owner = Blanks(model), owner
+        self._header = self._fields = self._relations = None
+
+    def make(self, row, owner):
+        """The new row for ``row``, belonging to ``owner`` (a record), its cells'
+        problems refused in the order :func:`apply_columns` refuses them (the model's
+        rules are the caller's to check, :func:`refuse_broken_rules`)."""
+        context = self.context
+        if row.columns is not self._header:
+            self._per_file(row.columns)
+        obj = self.blanks(**{self.owner: owner})
+        _set_cells(context, row, obj, self._fields)
+        values = row.values
+        records = context.refs.records
+        for relation, unset in self._relations:
+            if not unset:
+                _apply_relation(context, row, obj, relation, True)
+                continue
+            slug = values[relation.key]
+            if not slug:  # nothing named: the key stays empty, known to be so
+                obj._state.fields_cache[relation.cache_name] = None
+                continue
+            related = records[relation.model].get(slug)
+            if related is None:
+                row.unresolved = True  # already refused
+            set_key(obj, relation.name, relation.foreign_key, related)
+        return obj
+
+    def _per_file(self, header):
+        self._header = header
+        self._fields = fields = _fields(self.table.columns, header)
+        self._relations = [(r, self._unset(r)) for r in fields.relations]
+
+    def _unset(self, relation):
+        """Whether ``relation`` may be set the short way: every row starts without it,
+        and it points to a record the references hold (not an event)."""
+        return (
+            relation.model is not Event
+            and relation.model in self.context.refs.records
+            and relation.name != self.owner
+            and self.blanks.leave_unset(relation.name)
+        )
+
+
+def _cells_getter(cells):
+    """A function of a row's values giving those of ``cells``, as a tuple."""
+    if len(cells) > 1:
+        return itemgetter(*cells)
+    if cells:
+        get = itemgetter(cells[0])
+        return lambda values: (get(values),)
+    return lambda values: ()
 
 
 def check_values(context, row, table):
@@ -374,6 +482,8 @@ def _apply_relation(context, row, obj, relation, creating):
     else:
         current = None
     if (current.slug if current else "") == (slug or ""):
+        if current is None and creating:  # no record, as the descriptor would note it
+            cached[relation.cache_name] = None
         return []
     set_key(obj, relation.name, relation.foreign_key, related)
     return [] if creating else [Change(relation.name, current, related)]

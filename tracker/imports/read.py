@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cells import CellError, one_line_ends, parser, read_as_written
+from ..cells import CellError, joined_as_written, one_line_ends, parser
 from ..columns import TABLES
 from .pauses import collector_paused
 from .problems import Problem
@@ -131,10 +131,9 @@ SAME_FOR_SAME_TEXT = frozenset({"date", "time", "duration", "integer"})
 _UNKNOWN = object()
 
 
-def _remembered(parse):
+def _remembered(parse, known):
     """``parse``, asked once per text it accepts (what it refuses is asked again, so
-    that the message is made as every refusal is)."""
-    known = {}
+    that the message is made as every refusal is); ``known``: ``{text: value}`` read."""
 
     def value(text):
         found = known.get(text, _UNKNOWN)
@@ -149,25 +148,34 @@ def row_reader(name, table, header):
     """A function ``(cells, line) -> (row, problems)`` for the rows of one file, with the
     work that depends only on its header done once: which cells are typed, their parsers
     (:data:`SAME_FOR_SAME_TEXT` ones remembering what they read). A row's text cells are
-    taken as they are when the row allows (:func:`read_as_written`); a row is read cell
-    by cell only when it does not, or when one cell cannot be read, to name each that
-    cannot."""
+    taken as they are when the row allows (:func:`~tracker.cells.read_as_written`), and its remembered
+    values looked up in place; a row is read cell by cell only when it does not, or when
+    one cell cannot be read, to name each that cannot."""
     columns = [table.column(column) for column in header]
+    known = {c.name: {} for c in columns if c.type in SAME_FOR_SAME_TEXT}  # text -> value
     parsers = [
-        (
-            c.name,
-            _remembered(c.parser) if c.type in SAME_FOR_SAME_TEXT else c.parser,
-        )
+        (c.name, _remembered(c.parser, known[c.name]) if c.name in known else c.parser)
         for c in columns
     ]
     names = [column for column, _parse in parsers]
-    typed = [(column, parse) for column, parse in parsers if parse is not TEXT]
+    remembered = [(c.name, known[c.name], c.parser) for c in columns if c.name in known]
+    typed = [(c.name, c.parser) for c in columns if c.parser is not TEXT and c.name not in known]
     present = frozenset(header)
 
     def read(cells, line):
-        if read_as_written(cells):
+        joined = "\n".join(cells)
+        if "\r" in joined:  # a line break inside a cell, as the file wrote it: read as LF
+            cells = [one_line_ends(cell) for cell in cells]
+            joined = "\n".join(cells)
+        if joined_as_written(joined):
             values = dict(zip(names, cells, strict=True))
             try:
+                for column, read_values, parse in remembered:
+                    text = values[column]
+                    value = read_values.get(text, _UNKNOWN)
+                    if value is _UNKNOWN:
+                        value = read_values[text] = parse(text)
+                    values[column] = value
                 for column, parse in typed:
                     values[column] = parse(values[column])
             except CellError:
@@ -207,14 +215,16 @@ def _number_rows(table, rows):
 
 
 def _close_gaps(rows):
-    """Each event's positions renumbered 1, 2, 3… in their own order, unless one repeats."""
+    """Each event's positions renumbered 1, 2, 3… in their own order, unless one repeats
+    (positions that are 1, 2, 3… already, in any order, keep their numbers)."""
     by_event = {}
     for row in rows:
         if isinstance(row.values.get("position"), int):
             by_event.setdefault(row.values.get("event"), []).append(row)
     for group in by_event.values():
         positions = [row.values["position"] for row in group]
-        if len(set(positions)) == len(positions):
+        distinct = set(positions)
+        if len(distinct) == len(positions) and distinct != set(range(1, len(positions) + 1)):
             ordered = sorted(group, key=lambda row: row.values["position"])
             for number, row in enumerate(ordered, 1):
                 row.values["position"] = number
@@ -223,12 +233,12 @@ def _close_gaps(rows):
 def read_table(name, source, *, table=None, progress=None):
     """``(table, rows, problems)`` for one file; ``table`` is None when unrecognised."""
     try:
-        text = one_line_ends(decode(source))
+        text = decode(source)
     except UnicodeDecodeError as error:
         return None, [], [Problem(name, None, None, _("is not UTF-8 text (%s)") % error)]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [cell.strip() for cell in next(reader)]
+        header = [one_line_ends(cell).strip() for cell in next(reader)]
     except StopIteration:
         return None, [], [Problem(name, None, None, _("is empty"))]
     except csv.Error as error:
@@ -243,32 +253,29 @@ def read_table(name, source, *, table=None, progress=None):
         return table, [], problems
     rows, line = [], 2
     read = row_reader(name, table, header)
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(Problem(name, line, None, _("is not valid CSV (%s)") % error))
-            break
-        if cells and len(cells) != len(header):
-            problems.append(
-                Problem(
-                    name,
-                    line,
-                    None,
-                    _("has %(cells)s cells; the header has %(header)s")
-                    % {"cells": len(cells), "header": len(header)},
+    width = len(header)
+    try:
+        for cells in reader:  # a csv.Error ends the file where it is met
+            if len(cells) == width:
+                row, cell_problems = read(cells, line)
+                rows.append(row)
+                if cell_problems:
+                    problems += cell_problems
+            elif cells:
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        None,
+                        _("has %(cells)s cells; the header has %(header)s")
+                        % {"cells": len(cells), "header": width},
+                    )
                 )
-            )
-        elif cells:
-            row, cell_problems = read(cells, line)
-            rows.append(row)
-            if cell_problems:
-                problems += cell_problems
-        line = reader.line_num + 1
-        if progress and rows and len(rows) % PROGRESS_EVERY == 0:
-            progress(RowsRead(name, len(rows)))
+            line = reader.line_num + 1
+            if progress and rows and len(rows) % PROGRESS_EVERY == 0:
+                progress(RowsRead(name, len(rows)))
+    except csv.Error as error:
+        problems.append(Problem(name, line, None, _("is not valid CSV (%s)") % error))
     _number_rows(table, rows)
     return table, rows, problems
 

@@ -204,6 +204,50 @@ def new(model, **values):
     return obj
 
 
+class Blanks:
+    """New rows as :func:`new` builds them, for many rows of one model (a file's new
+    participations): each a copy of one blank row built once, then ``values`` set as
+    :func:`new` sets them, where :func:`new` would start every row from that blank row
+    (no default worked out per row, no ``__init__`` of the model's own, no ``pre_init`` or
+    ``post_init`` receivers); else each is built by :func:`new`."""
+
+    def __init__(self, model):
+        self.model = model
+        self.row = new(model) if _blank(model) is not None and not _initialised(model) else None
+
+    def __call__(self, **values):
+        row, model = self.row, self.model
+        if row is None or _initialised(model):
+            return new(model, **values)
+        obj = object.__new__(model)
+        attributes = obj.__dict__
+        attributes.update(row.__dict__)
+        attributes["_state"] = state = ModelState()
+        state.db, state.fields_cache = row._state.db, dict(row._state.fields_cache)
+        for name, value in values.items():
+            set_key(obj, name, foreign_key(model, name), value)
+        return obj
+
+    def leave_unset(self, name):
+        """Whether every row starts without the foreign key ``name`` (no record cached, no
+        key) unless given it: then setting it to nothing changes nothing."""
+        key = foreign_key(self.model, name)
+        return bool(
+            self.row is not None
+            and key is not None
+            and key[1] not in self.row._state.fields_cache
+            and self.row.__dict__.get(key[0]) is None
+        )
+
+
+def _initialised(model):
+    """Whether ``model`` has ``pre_init`` or ``post_init`` receivers."""
+    return bool(
+        (signals.pre_init.receivers and signals.pre_init.has_listeners(model))
+        or (signals.post_init.receivers and signals.post_init.has_listeners(model))
+    )
+
+
 def relate(obj, name, value):
     """``setattr(obj, name, value)``, where ``name`` is a foreign key: what its descriptor
     does (the type check, the rows' databases, the key's value, the cached record), without

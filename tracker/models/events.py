@@ -707,11 +707,13 @@ class Event(Record):
         """Make the event public. ``published_at`` keeps the first publication time."""
         self.status = self.Status.PUBLISHED
         self.published_at = self.published_at or when or timezone.now()
-        self.changed_by = by or self.changed_by
+        if by:  # else who changed it stays as it is (an import publishes thousands)
+            self.changed_by = by
 
     def unpublish(self, *, by=None):
         self.status = self.Status.DRAFT
-        self.changed_by = by or self.changed_by
+        if by:
+            self.changed_by = by
 
 
 class Citation(models.Model):
