@@ -3,6 +3,8 @@ gives: a file's new rows copied from one blank row and set column by column
 (``NewRows``) are the rows ``new``, ``apply_columns`` and ``refuse_broken_rules`` build,
 with the same problems in the same order."""
 
+import csv
+
 import pytest
 
 from tests.csvfiles import as_files, import_texts
@@ -167,6 +169,16 @@ def _read(text):
     )
 
 
+@pytest.fixture
+def csv_module_limit():
+    """The csv module's own cell limit (131,072 characters), which this test reaches. The
+    limit is the process's: frictionless, which another test imports, raises it on import."""
+    given = csv.field_size_limit(131_072)
+    yield
+    csv.field_size_limit(given)
+
+
+@pytest.mark.usefixtures("csv_module_limit")
 def test_a_row_of_the_wrong_width_and_unreadable_csv_are_named_by_line():
     text = (
         HEADER
