@@ -38,8 +38,9 @@ def main(events):
             import cProfile
             import pstats
 
-            cProfile.runctx("change_log()", globals(), locals(), "/tmp/chg_profile")
-            pstats.Stats("/tmp/chg_profile").sort_stats("cumulative").print_stats(25)
+            profile = cProfile.Profile()
+            profile.runcall(change_log)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
             return
         started = time.perf_counter()
         entries = change_log()
