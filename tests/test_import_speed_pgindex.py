@@ -4,7 +4,6 @@ in the whole text. Runs on SQLite and PostgreSQL (``DATABASE_URL`` picks one).""
 
 import importlib
 
-import psycopg
 import pytest
 from django.apps import apps
 from django.db import connection, transaction
@@ -12,6 +11,7 @@ from django.urls import reverse
 
 from tests.csvfiles import edit, empty_the_record, export_all, import_texts
 from tests.factories import make_event, make_participation, make_person
+from tests.test_import_speed_pgload import other_connection
 from tracker.models import Event, bulk_pg
 from tracker.text import search_key
 
@@ -151,14 +151,7 @@ def test_a_reader_holding_the_empty_table_gets_the_usual_import(client, monkeypa
     texts = export_all(client)
     empty_the_record()
     oid = trigram_index()[0]
-    database = connection.settings_dict
-    with psycopg.connect(
-        dbname=database["NAME"],
-        user=database["USER"],
-        host=database["HOST"],
-        port=database["PORT"] or None,
-        autocommit=False,
-    ) as reader:
+    with other_connection() as reader:
         reader.execute("SELECT count(*) FROM tracker_event").fetchone()  # holds the table
         import_texts(texts)
     assert trigram_index()[0] == oid
