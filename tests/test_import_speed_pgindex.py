@@ -163,7 +163,7 @@ def test_the_lock_wait_is_set_back_inside_the_transaction():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL lock_timeout = '5s'")
         Event.objects.all().delete()
-        with bulk_pg.gin_indexes_built_after(Event, rows=bulk_pg.LARGE_IMPORT):
+        with bulk_pg.built_after_load({Event: bulk_pg.LARGE_IMPORT}):
             cursor.execute("SELECT current_setting('lock_timeout')")
             assert cursor.fetchone() == ("5s",)
         cursor.execute("SELECT current_setting('lock_timeout')")

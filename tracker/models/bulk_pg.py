@@ -62,12 +62,6 @@ def built_after_load(rows, *, using="default"):
         _make_again(dropped, connection)
 
 
-def gin_indexes_built_after(model, *, rows, using="default"):
-    """:func:`built_after_load` for ``rows`` new rows of one model (its GIN indexes,
-    such as the events' trigram index, among the others)."""
-    return built_after_load({model: rows}, using=using)
-
-
 def loaded_tables(rows):
     """The tables of the models that receive at least ``LARGE_IMPORT`` rows: each
     model's own and, for a model with history, its history's (a row for each row
