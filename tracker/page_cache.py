@@ -41,7 +41,9 @@ from .models import RecordVersion
 logger = logging.getLogger(__name__)
 
 HEADER = "X-Page-Cache"
-POLL_SECONDS = 0.05
+#: How often a request waiting for another's render looks for the page: soon at first
+#: (most renders take tens of milliseconds), then less often, up to every 50 ms.
+POLL_SECONDS = (0.005, 0.05)
 #: Headers that belong to one answer rather than to the page (the middleware sets them).
 NOT_KEPT = {"set-cookie", "vary", "date", "content-language", "content-length"}
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
@@ -155,8 +157,10 @@ def serve(request, query, render, versions=record_wide):
 def wait_for(pages, key, lock):
     """Wait for another request's render of ``key``; None if it ends without a page."""
     deadline = time.monotonic() + settings.TRACKER_PAGE_WAIT_SECONDS
+    pause, longest = POLL_SECONDS
     while time.monotonic() < deadline and pages.working:
-        time.sleep(POLL_SECONDS)
+        time.sleep(pause)
+        pause = min(pause * 2, longest)
         entry = pages.call("get", key)
         if entry is not None:
             return entry
