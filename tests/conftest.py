@@ -162,11 +162,15 @@ def release_files(settings, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def empty_page_cache():
-    """Each test starts with an empty page cache: test databases are rolled back, so a
-    record version can come back with other rows behind it in the next test."""
+    """Each test starts with an empty page cache, and with no query read by a FilterSet
+    kept (``tracker.public.filtered_query``): test databases are rolled back, so a record
+    version can come back with other rows behind it in the next test."""
     from django.core.cache import cache
 
+    from tracker.public import filtered_query
+
     cache.clear()
+    filtered_query.cache_clear()
 
 
 @pytest.fixture

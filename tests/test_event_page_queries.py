@@ -26,12 +26,12 @@ from tracker.models import Event, Outcome
 
 pytestmark = pytest.mark.django_db
 
-#: Uncached: the page cache's shared number and the event's cache key (5), the event
+#: Uncached: the page cache's shared number and the event's cache key (2), the event
 #: with its process, conflict and latest release (1), its participants, outcomes, their
 #: sources and its citations (4), who agreed to and rejected its outcomes (1), its links
 #: out and in (1), the agreements it carried out and the events that carried out its
 #: own (1), its neighbours (2), and its corrections (2).
-UNCACHED = 17
+UNCACHED = 14
 
 
 def grown_event(n):

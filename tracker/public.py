@@ -21,11 +21,13 @@ API (``tracker.api``): it answers problems as JSON, is never served from the pag
 the validators), and answers CORS preflights (``tracker.middleware``).
 """
 
-from functools import wraps
+import functools
+from functools import lru_cache, wraps
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import page_cache
@@ -83,7 +85,8 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
             problems = parameters.problems(request.GET)
             if problems:
                 return refuse(request, problems, answers, parameters)
-            valid, query = canonical_query(request, parameters)
+            record_wide = functools.cache(page_cache.record_wide)  # read once per request
+            valid, query = canonical_query(request, parameters, record_wide)
             request.GET = query
             request.META["QUERY_STRING"] = query.urlencode()
             if request.method == "HEAD" and filters is not None and not api:
@@ -98,7 +101,7 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
                     request,
                     query,
                     lambda: view(request, *args, **kwargs),
-                    page_versions(versions, request, args, kwargs),
+                    page_versions(versions, request, args, kwargs) or record_wide,
                 )
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
             return response
@@ -112,10 +115,10 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
 
 
 def page_versions(versions, request, args, kwargs):
-    """What the page cache keys this page by: the view's own ``versions``, else the
-    record-wide version."""
+    """What the page cache keys this page by: the view's own ``versions``, else None
+    (the record-wide version)."""
     if versions is None:
-        return page_cache.record_wide
+        return None
 
     def of_this_page():
         return versions(request, *args, **kwargs)
@@ -124,17 +127,32 @@ def page_versions(versions, request, args, kwargs):
     return of_this_page
 
 
-def canonical_query(request, parameters):
+def canonical_query(request, parameters, record_wide=page_cache.record_wide):
     """``(filters valid, canonical query)``; filter values are written back only when
     the FilterSet accepts them (an invalid query is answered 400 by the view).
 
     A query that gives no filter a value needs no FilterSet: with every filter empty it
     is valid and its canonical form is the query's own (tests/test_strict_params.py holds
     this for every public view). Building a FilterSet and its form costs twice what the
-    rest of a cached page does, and ``/events/`` without filters is a busy page."""
+    rest of a cached page does, and ``/events/`` without filters is a busy page; a query
+    with filters is read by its FilterSet once per record version and language in each
+    worker (:func:`filtered_query`), as a page is rendered once per record version."""
     if parameters.filters is None or not parameters.filters_given(request.GET):
         return True, parameters.canonical(request.GET)
-    form = parameters.filters(request.GET).form
+    valid, text = filtered_query(parameters, request.GET.urlencode(), record_wide(), get_language())
+    return valid, QueryDict(text)
+
+
+@lru_cache(maxsize=4096)
+def filtered_query(parameters, query, record_version, language):
+    """``(valid, canonical query as text)`` for the query ``query`` (text) given filters.
+
+    Whether a filter value is valid depends on the record (a process's slug names a
+    process, or not) and on the language (dates are read in its formats): so the answer
+    is kept for the record version and the language it was given in, and a write, which
+    moves the version on, has every query read again."""
+    given = QueryDict(query)
+    form = parameters.filters(given).form
     if not form.is_valid():
-        return False, parameters.canonical(request.GET)
-    return True, parameters.canonical(request.GET, form.cleaned_data)
+        return False, parameters.canonical(given).urlencode()
+    return True, parameters.canonical(given, form.cleaned_data).urlencode()

@@ -1,8 +1,10 @@
 import datetime
+import functools
+from operator import itemgetter
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import (
     Case,
     Count,
@@ -41,6 +43,70 @@ PRECISION_MESSAGE = _(
     "1 January of that year."
 )
 CHRONOLOGICAL = ["sort_date", F("start_time").asc(nulls_first=True), "start_date", "pk"]
+
+
+def _earlier_sql(a, b):
+    """SQL true when the event ``a`` comes before ``b`` in :data:`CHRONOLOGICAL` order
+    (sort date, time with NULL first, start date, id): ``_earlier_than`` in SQL. ``a``
+    and ``b`` are templates, each giving an event's column from the column's name."""
+    day, time, start, pk = (
+        (a.format(name), b.format(name)) for name in ("sort_date", "start_time", "start_date", "id")
+    )
+    return (
+        f"({day[0]} < {day[1]} OR {day[0]} = {day[1]} AND ("
+        f"{time[1]} IS NOT NULL AND ({time[0]} IS NULL OR {time[0]} < {time[1]})"
+        f" OR ({time[0]} = {time[1]} OR {time[0]} IS NULL AND {time[1]} IS NULL)"
+        f" AND ({start[0]} < {start[1]} OR {start[0]} = {start[1]} AND {pk[0]} < {pk[1]})))"
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def page_versions_sql(quote, shown):
+    """The one statement of :meth:`EventQuerySet.page_versions`: rows ``(part, id,
+    version)``, part 0 the event called by the first parameter among the events where
+    ``shown`` holds (SQL on the events table, its parameters given three times after the
+    slug), 1 and 2 the events before and after it in its process among those, 3 the
+    events linked to it or to its agreements, whatever their status.
+
+    The found event's values reach the other parts as scalar subqueries, which the
+    planner treats as parameters: each neighbour is then found on an index from the
+    event's process and date, as a query given those values would be."""
+    from .outcomes import Implementation, Outcome
+
+    event, link = quote(Event._meta.db_table), quote(EventLink._meta.db_table)
+    outcome, implementation = (quote(m._meta.db_table) for m in (Outcome, Implementation))
+    here, found = f"{event}.{{}}", "(SELECT {} FROM e)"
+    columns = "id, version, process_id, sort_date, start_time, start_date"
+    neighbour = (
+        f"SELECT id, version FROM {event} WHERE process_id = (SELECT process_id FROM e)"
+        f" AND id <> (SELECT id FROM e) AND ({shown}) AND sort_date {{bound}}"
+        " (SELECT sort_date FROM e) AND {order} ORDER BY {sort} LIMIT 1"
+    )
+    before = neighbour.format(
+        bound="<=",
+        order=_earlier_sql(here, found),
+        sort="sort_date DESC, start_time DESC NULLS LAST, start_date DESC, id DESC",
+    )
+    after = neighbour.format(
+        bound=">=",
+        order=_earlier_sql(found, here),
+        sort="sort_date, start_time NULLS FIRST, start_date, id",
+    )
+    linked = (
+        f"SELECT to_event_id FROM {link} WHERE from_event_id = (SELECT id FROM e)"
+        f" UNION SELECT from_event_id FROM {link} WHERE to_event_id = (SELECT id FROM e)"
+        f" UNION SELECT i.event_id FROM {implementation} i JOIN {outcome} o"
+        f" ON o.id = i.outcome_id WHERE o.event_id = (SELECT id FROM e)"
+        f" UNION SELECT o.event_id FROM {implementation} i JOIN {outcome} o"
+        f" ON o.id = i.outcome_id WHERE i.event_id = (SELECT id FROM e)"
+    )
+    return (
+        f"WITH e AS (SELECT {columns} FROM {event} WHERE {event}.slug = %s AND ({shown}))"
+        " SELECT 0, id, version FROM e"
+        f" UNION ALL SELECT 1, id, version FROM ({before}) AS before_it"
+        f" UNION ALL SELECT 2, id, version FROM ({after}) AS after_it"
+        f" UNION ALL SELECT 3, id, version FROM {event} WHERE id IN ({linked})"
+    )
 
 
 class EventQuerySet(RecordQuerySet):
@@ -284,29 +350,29 @@ class EventQuerySet(RecordQuerySet):
 
         With ``RecordVersion.shared`` (everything else a page shows), this is what an
         event's page is cached by: any change to what the page shows changes it, and
-        a save of any other event does not. Four queries, each on an index.
+        a save of any other event does not. It is read on every request for a cached
+        event page, so it is one statement (:func:`page_versions_sql`), each part on an
+        index; tests/test_page_cache.py holds it to :meth:`before`, :meth:`after` and the
+        links for every event of the seeds and of a second record.
         """
-        from .outcomes import Implementation
-
-        fields = ["pk", "version", "process_id", "sort_date", "start_time", "start_date"]
-        event = self.filter(slug=slug).only(*fields).first()
-        if event is None:
+        if len(self.query.alias_map) > 1 or self.query.is_sliced:
+            raise ValueError("page_versions reads events filtered by their own columns only")
+        compiler = self.query.get_compiler(self.db)
+        try:
+            shown, params = compiler.compile(self.query.where)
+        except FullResultSet:
+            shown, params = "1 = 1", []
+        except EmptyResultSet:
             return []
-        neighbours = self.filter(process_id=event.process_id).exclude(pk=event.pk)
-        rows = [(event.pk, event.version)]
-        for found in (neighbours.before(event).reverse(), neighbours.after(event)):
-            rows += list(found.values_list("pk", "version")[:1])
-        # The linked events' ids from the link tables (index scans), united, then their
-        # versions: OR-ing these as conditions on the events would scan every event.
-        parts = [
-            EventLink.objects.filter(from_event=event).values_list("to_event"),
-            EventLink.objects.filter(to_event=event).values_list("from_event"),
-            Implementation.objects.filter(outcome__event=event).values_list("event"),
-            Implementation.objects.filter(event=event).values_list("outcome__event"),
-        ]
-        linked = parts[0].order_by().union(*(part.order_by() for part in parts[1:]))
-        versions = Event._base_manager.filter(pk__in=linked).order_by()
-        return rows + sorted(versions.values_list("pk", "version"))
+        sql = page_versions_sql(connections[self.db].ops.quote_name, shown)
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, [slug, *params, *params, *params])
+            rows = cursor.fetchall()
+        if not rows:
+            return []
+        own = sorted((row for row in rows if row[0] < 3), key=itemgetter(0))
+        linked = sorted((pk, version) for part, pk, version in rows if part == 3)
+        return [(pk, version) for _part, pk, version in own] + linked
 
     def for_export(self, *, include_drafts=False):
         """Everything the four CSV tables write, in export order, prefetched chunk by
@@ -576,6 +642,8 @@ class Event(Record):
         indexes = [
             models.Index(fields=["status", "start_date"]),
             models.Index(fields=["status", "sort_date"], name="tracker_eve_status_sort_idx"),
+            # An event's neighbours in its process, looked for on every event page.
+            models.Index(fields=["process", "sort_date"], name="tracker_eve_process_sort_idx"),
         ]
         constraints = [
             models.CheckConstraint(
