@@ -137,10 +137,11 @@ SHOW_THE_CACHE = (
 @pytest.mark.parametrize(
     ("extra", "backend", "location"),
     [
-        # Production: Django's Redis backend, shared by every worker and every server.
+        # Production: Django's Redis backend (one client per pool), shared by every
+        # worker and every server.
         (
             {"REDIS_URL": "redis://127.0.0.1:6379/2", "TRACKER_CACHE_DIR": "/srv/cache"},
-            "django.core.cache.backends.redis.RedisCache",
+            "tracker.caches.RedisCache",
             "redis://127.0.0.1:6379/2",
         ),
         # One server without Redis: a folder its workers share.

@@ -5,6 +5,7 @@ than the record after any write path."""
 import datetime
 import gzip
 import logging
+import os
 import re
 import shutil
 import threading
@@ -496,7 +497,7 @@ def closed_port():
 def cache_down(settings, closed_port):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tracker.caches.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
@@ -547,6 +548,29 @@ def test_the_health_check_answers_503_when_the_database_does_not(production_env,
     assert result.stdout.strip().splitlines()[-1] == "503 failing: database []"
 
 
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis: .ci/run's pass")
+def test_the_redis_cache_keeps_one_client_for_its_calls(settings):
+    """``tracker.caches.RedisCache`` builds one client per connection pool, where Django's
+    builds one per call (Django gives each thread a cache object of its own)."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {"BACKEND": "tracker.caches.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
+
+    def write_and_read(n):
+        clients = set()
+        for step in range(3):
+            cache.set(f"thread:{n}", (n, step))
+            clients.add(id(cache._cache.get_client(write=True)))
+        return cache.get(f"thread:{n}"), clients
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(write_and_read, range(8)))
+    assert [value for value, _clients in answers] == [(n, 2) for n in range(8)]
+    assert {len(clients) for _value, clients in answers} == {1}
+
+
 def test_pages_answer_when_the_cache_does_not(client, cache_down):
     make_event(title="Talks at the lake")
     for _ in range(2):
@@ -580,7 +604,7 @@ def test_the_deploy_check_warns_when_workers_would_not_share_the_page_cache(sett
     assert "tracker.W003" in {m.id for m in checks.run_checks(include_deployment_checks=True)}
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tracker.caches.RedisCache",
             "LOCATION": "redis://127.0.0.1:6379/0",
         }
     }

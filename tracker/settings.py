@@ -341,7 +341,7 @@ def page_caches():
                 f"REDIS_URL={redis_url!r}: expected e.g. redis://127.0.0.1:6379/0"
             )
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tracker.caches.RedisCache",
             "LOCATION": redis_url,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
