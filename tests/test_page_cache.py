@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 from django.utils import translation
 
@@ -302,6 +303,36 @@ def test_after_a_write_one_request_renders_and_the_others_wait_for_it(caplog, se
     assert b"Talks after the page was cached" in answers[0][2]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_pages_rendered_together_after_a_write_compute_what_they_share_once(caplog, settings):
+    """``/`` and every page of ``/events/`` draw the whole record's timeline, and the list
+    pages the same filter options: rendered at once after a write, they compute each
+    once, the others waiting for it (``per_record_version``), and all show the write."""
+    settings.TRACKER_PAGE_WAIT_SECONDS = 60
+    make_full_record()
+    make_event(title="Talks after the pages were cached")  # the write
+    caplog.set_level(logging.DEBUG, logger="tracker.page_cache")
+    pages = ["/", "/events/", "/events/?page=2", "/events/?page=3"] * 2
+    barrier = threading.Barrier(len(pages))
+
+    def read(page):
+        try:
+            barrier.wait(timeout=30)
+            response = proxied_client().get(page)
+            return response.status_code, response.content.decode()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(len(pages)) as pool:
+        answers = list(pool.map(read, pages))
+
+    computed = [r.getMessage().split(" for ")[0] for r in caplog.records]
+    computed = [m for m in computed if m.startswith("Computing")]
+    assert sorted(computed) == ["Computing event filter options", "Computing timeline"]
+    assert {status for status, _body in answers} == {200}
+    assert all("Talks after the pages were cached" in body for _status, body in answers)
+
+
 # Every write path shows at the next request
 
 
@@ -585,6 +616,17 @@ def test_process_pages_follow_their_events(client, admin_client_for):
     assert "First round" in cached(client, "/processes/lake/")
     make_event(process=process, title="Second round")
     assert "Second round" in client.get("/processes/lake/").content.decode()
+
+
+def test_a_page_reads_the_record_version_once(client):
+    """The page's key, its filters and the values it draws from the cache (the lists of
+    names, the timeline) are keyed by one reading of the record version."""
+    make_full_record()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/events/?kind=round_of_talks")
+    assert response["X-Page-Cache"] == "miss"
+    reads = [q["sql"] for q in queries.captured_queries if '"tracker_recordversion"' in q["sql"]]
+    assert len(reads) == 1
 
 
 @pytest.mark.parametrize("url", ["/", "/events/"])

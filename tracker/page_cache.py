@@ -23,6 +23,8 @@ answer is logged and the page is rendered without it: a page is never refused be
 the cache is down.
 """
 
+import contextlib
+import contextvars
 import gzip
 import hashlib
 import logging
@@ -49,23 +51,60 @@ NOT_KEPT = {"set-cookie", "vary", "date", "content-language", "content-length"}
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
+#: The record version as one request read it (:func:`read_once`): a page, the values it
+#: draws from the cache (:func:`per_record_version`) and its filters are then keyed alike.
+_READ = contextvars.ContextVar("record_version_read", default=None)
+
+
 def record_wide():
-    """The versions of a page that shows the whole record: one query."""
+    """The versions of a page that shows the whole record: one query, once per request
+    within :func:`read_once`."""
+    read = _READ.get()
+    if read:
+        return read[0]
     number, changed_at = RecordVersion.current()
-    return (number, changed_at.isoformat() if changed_at else "-")
+    versions = (number, changed_at.isoformat() if changed_at else "-")
+    if read is not None:
+        read.append(versions)
+    return versions
+
+
+@contextlib.contextmanager
+def read_once():
+    """Within it, :func:`record_wide` reads the record version once (a public page's
+    request: it writes nothing)."""
+    token = _READ.set([])
+    try:
+        yield
+    finally:
+        _READ.reset(token)
 
 
 def per_record_version(name, compute):
     """``compute()``, kept in the cache for the record version as it stands: for a value
-    many pages draw alike (the filters' lists of names), computed once per write rather
-    than once per page. Computed afresh when the cache does not answer."""
+    many pages draw alike (the filters' lists of names, the whole record's timeline),
+    computed once per write rather than once per page. One computation at a time, as a
+    page's render is (:func:`serve`): pages rendered together after a write wait for the
+    first one's value instead of each computing it. Computed afresh when the cache does
+    not answer."""
     key = "value:" + hashlib.sha256(f"{record_wide()!r}\n{name}".encode()).hexdigest()
     values = PageCache()
     value = values.call("get", key)
-    if value is None:
-        value = compute()
-        values.call("set", key, value, timeout=settings.TRACKER_PAGE_CACHE_SECONDS)
-    return value
+    if value is not None:
+        return value
+    lock = key + ":render"
+    if values.call("add", lock, 1, timeout=settings.TRACKER_PAGE_LOCK_SECONDS, default=True):
+        try:
+            value = values.call("get", key)  # kept by a computation that ended since
+            if value is None:
+                logger.debug("Computing %s for %s", name.split("\n", 1)[0], key)
+                value = compute()
+                values.call("set", key, value, timeout=settings.TRACKER_PAGE_CACHE_SECONDS)
+            return value
+        finally:
+            values.call("delete", lock)
+    value = wait_for(values, key, lock)
+    return compute() if value is None else value
 
 
 def page_key(request, query, versions=record_wide):

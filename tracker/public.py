@@ -21,7 +21,6 @@ API (``tracker.api``): it answers problems as JSON, is never served from the pag
 the validators), and answers CORS preflights (``tracker.middleware``).
 """
 
-import functools
 from functools import lru_cache, wraps
 
 from django.http import HttpResponse, JsonResponse, QueryDict
@@ -82,11 +81,14 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
     def decorate(view):
         @wraps(view)
         def public_view(request, *args, **kwargs):
+            with page_cache.read_once():
+                return answer(request, *args, **kwargs)
+
+        def answer(request, *args, **kwargs):
             problems = parameters.problems(request.GET)
             if problems:
                 return refuse(request, problems, answers, parameters)
-            record_wide = functools.cache(page_cache.record_wide)  # read once per request
-            valid, query = canonical_query(request, parameters, record_wide)
+            valid, query = canonical_query(request, parameters)
             request.GET = query
             request.META["QUERY_STRING"] = query.urlencode()
             if request.method == "HEAD" and filters is not None and not api:
@@ -101,7 +103,7 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
                     request,
                     query,
                     lambda: view(request, *args, **kwargs),
-                    page_versions(versions, request, args, kwargs) or record_wide,
+                    page_versions(versions, request, args, kwargs),
                 )
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
             return response
@@ -115,10 +117,10 @@ def public(*, filters=None, extras=(), answers="html", cache=True, versions=None
 
 
 def page_versions(versions, request, args, kwargs):
-    """What the page cache keys this page by: the view's own ``versions``, else None
-    (the record-wide version)."""
+    """What the page cache keys this page by: the view's own ``versions``, else the
+    record-wide version."""
     if versions is None:
-        return None
+        return page_cache.record_wide
 
     def of_this_page():
         return versions(request, *args, **kwargs)
@@ -127,7 +129,7 @@ def page_versions(versions, request, args, kwargs):
     return of_this_page
 
 
-def canonical_query(request, parameters, record_wide=page_cache.record_wide):
+def canonical_query(request, parameters):
     """``(filters valid, canonical query)``; filter values are written back only when
     the FilterSet accepts them (an invalid query is answered 400 by the view).
 
@@ -139,7 +141,8 @@ def canonical_query(request, parameters, record_wide=page_cache.record_wide):
     worker (:func:`filtered_query`), as a page is rendered once per record version."""
     if parameters.filters is None or not parameters.filters_given(request.GET):
         return True, parameters.canonical(request.GET)
-    valid, text = filtered_query(parameters, request.GET.urlencode(), record_wide(), get_language())
+    version = page_cache.record_wide()
+    valid, text = filtered_query(parameters, request.GET.urlencode(), version, get_language())
     return valid, QueryDict(text)
 
 

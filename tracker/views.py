@@ -22,7 +22,8 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import charts, licence
@@ -51,6 +52,7 @@ from .models import (
     SlugHistory,
     read_page_parts,
 )
+from .page_cache import per_record_version
 from .public import public
 from .releases import event_citation
 
@@ -107,21 +109,35 @@ def list_query(filterset):
     return query
 
 
-def timeline_context(events, *, query, hover_extra=None):
+def timeline_context(events, *, query, hover_extra=None, kept=False):
     """The timeline of ``events`` (a queryset of public events), the same events or
     counts as a table, and the legend; ``query`` selects the same events on the event
-    list (``{}`` for the whole record, ``{"process": slug}``…)."""
-    timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra)
-    return {
-        "figure": timeline.figure,
-        "mode": timeline.mode,
-        "rows": timeline.rows,
-        "counts": timeline.counts,
-        "period": timeline.period,
-        "buttons": timeline.buttons,
-        "row_count": timeline.total,
-        "legend": charts.legend(),
-    }
+    list (``{}`` for the whole record, ``{"process": slug}``…).
+
+    ``kept``: ``events`` are exactly the public events that ``query`` selects on the
+    event list, so the timeline is kept for the record version, the language and the
+    query (``per_record_version``) and shared by every page that draws it: ``/`` and
+    each page of ``/events/`` draw the whole record's, rendered together after a write.
+    """
+
+    def build():
+        timeline = charts.build_timeline(events, query=query, hover_extra=hover_extra)
+        return {
+            "figure": timeline.figure,
+            "mode": timeline.mode,
+            "rows": timeline.rows,
+            "counts": timeline.counts,
+            "period": timeline.period,
+            "buttons": timeline.buttons,
+            "row_count": timeline.total,
+        }
+
+    if kept:
+        name = f"timeline\n{get_language()}\n{urlencode(sorted(query.items()))}"
+        parts = per_record_version(name, build)
+    else:
+        parts = build()
+    return {**parts, "legend": charts.legend()}
 
 
 @public()
@@ -129,7 +145,7 @@ def home(request):
     events = Event.objects.published()
     context = {
         "conflicts": Conflict.objects.public().for_index(),
-        "timeline": timeline_context(events, query={}),
+        "timeline": timeline_context(events, query={}, kept=True),
         "latest": events.select_related("process").chronological().reverse()[:6],
         "summary": events.summary(),
     }
@@ -140,7 +156,9 @@ def home(request):
 def event_list(request):
     filterset, events = filter_events(request.GET)
     timeline = (
-        timeline_context(events, query=list_query(filterset)) if filterset.is_valid() else None
+        timeline_context(events, query=list_query(filterset), kept=True)
+        if filterset.is_valid()
+        else None
     )
     total = timeline["row_count"] if timeline else 0
     paginator = Paginator(events.for_listing(), settings.TRACKER_PAGE_SIZE)
