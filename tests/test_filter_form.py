@@ -46,6 +46,21 @@ def test_the_people_select_marks_the_chosen_person(client):
 
 
 @pytest.mark.django_db
+def test_people_of_the_same_name_are_told_apart_by_their_slugs(client):
+    for slug in ("ana-dubois", "ana-dubois-2"):
+        person = make_person(name="Ana Dubois", slug=slug)
+        make_participation(event=make_event(), person=person)
+    make_participation(event=make_event(), person=make_person(name="Ada", slug="ada"))
+    page = client.get("/events/?person=ana-dubois-2").content.decode()
+    select = re.search(r'<select name="person"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="([^"]+)"( selected)?>([^<]*)</option>', select) == [
+        ("ada", "", "Ada"),
+        ("ana-dubois", "", "Ana Dubois (ana-dubois)"),
+        ("ana-dubois-2", " selected", "Ana Dubois (ana-dubois-2)"),
+    ]
+
+
+@pytest.mark.django_db
 def test_the_country_select_speaks_the_readers_language(client):
     make_event()
     names = {}

@@ -1,6 +1,7 @@
 """The one definition of “which events”: the list, every chart and the CSV use it."""
 
 import functools
+from itertools import pairwise
 
 import django_filters
 from django import forms
@@ -31,10 +32,17 @@ def names_of(**fields):
 
 
 def grouped_names(query):
-    """``{field name: [(value, name), …]}`` from :func:`names_of`'s query."""
+    """``{field name: [(value, name), …]}`` from :func:`names_of`'s query. A name that
+    two records of a field share (two people called “Ana Dubois”) is followed by each
+    one's slug, so that a reader can tell them apart in the select."""
     grouped = {}
     for field_name, name, _pk, value in query:
         grouped.setdefault(field_name, []).append((value, name))
+    for pairs in grouped.values():
+        names = [name for _value, name in pairs]  # in order of name: equal ones meet
+        shared = {name for name, next_name in pairwise(names) if name == next_name}
+        if shared:
+            pairs[:] = [(v, f"{n} ({v})" if n in shared else n) for v, n in pairs]
     return grouped
 
 
