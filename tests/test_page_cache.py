@@ -37,6 +37,7 @@ from tests.test_public_pages import grow
 from tests.test_strict_params import public_patterns
 from tracker.imports.undo import revert_batch
 from tracker.models import Event, EventLink, Implementation, ImportBatch, Party, Person
+from tracker.public import filtered_query
 from tracker.seeds import load_seeds
 
 pytestmark = pytest.mark.django_db
@@ -231,6 +232,21 @@ def test_a_cached_list_with_filters_costs_one_query_until_a_write(
     assert response.status_code == 400
     assert "process" in response.content.decode()
     assert client.get(url.replace(old_slug, process.slug)).status_code == 200
+
+
+def test_tracking_parameters_do_not_multiply_the_kept_filter_readings(client):
+    make_full_record()
+    for source in ("mail", "feed", "social"):
+        response = client.get(f"/events/?kind=round_of_talks&utm_source={source}")
+        assert response.status_code == 200
+    assert filtered_query.cache_info().currsize == 1
+
+
+def test_page_versions_refuses_events_it_cannot_read_as_one_table():
+    shown = Event.objects.published()
+    for events in (shown.union(Event.objects.all()), shown.filter(process__slug="x")):
+        with pytest.raises(ValueError, match="their own columns only"):
+            events.page_versions("any")
 
 
 def shown_versions(event):
@@ -600,6 +616,18 @@ def test_the_redis_cache_keeps_one_client_for_its_calls(settings):
         answers = list(pool.map(write_and_read, range(8)))
     assert [value for value, _clients in answers] == [(n, 2) for n in range(8)]
     assert {len(clients) for _value, clients in answers} == {1}
+
+
+def test_a_cache_that_does_not_answer_is_asked_once_per_request(client, cache_down, caplog):
+    """The page, the lists of names and the timeline each ask the cache: once it has
+    failed, the rest of the request does without it rather than waiting on it again."""
+    make_event(title="Talks at the lake")
+    caplog.set_level(logging.WARNING, logger="tracker.page_cache")
+    response = client.get("/events/")
+    assert response.status_code == 200
+    assert "Talks at the lake" in response.content.decode()
+    failures = [r.getMessage() for r in caplog.records if r.name == "tracker.page_cache"]
+    assert failures == ["The page cache did not answer (get)"]
 
 
 def test_pages_answer_when_the_cache_does_not(client, cache_down):

@@ -51,8 +51,10 @@ NOT_KEPT = {"set-cookie", "vary", "date", "content-language", "content-length"}
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
-#: The record version as one request read it (:func:`read_once`): a page, the values it
-#: draws from the cache (:func:`per_record_version`) and its filters are then keyed alike.
+#: What one public request learnt (:func:`read_once`): the record version as it read it
+#: (``"versions"``), so that a page, the values it draws from the cache
+#: (:func:`per_record_version`) and its filters are keyed alike; and whether the cache
+#: failed to answer (``"cache down"``), so that the request does not wait on it again.
 _READ = contextvars.ContextVar("record_version_read", default=None)
 
 
@@ -60,20 +62,20 @@ def record_wide():
     """The versions of a page that shows the whole record: one query, once per request
     within :func:`read_once`."""
     read = _READ.get()
-    if read:
-        return read[0]
+    if read is not None and "versions" in read:
+        return read["versions"]
     number, changed_at = RecordVersion.current()
     versions = (number, changed_at.isoformat() if changed_at else "-")
     if read is not None:
-        read.append(versions)
+        read["versions"] = versions
     return versions
 
 
 @contextlib.contextmanager
 def read_once():
     """Within it, :func:`record_wide` reads the record version once (a public page's
-    request: it writes nothing)."""
-    token = _READ.set([])
+    request: it writes nothing), and a cache that did not answer is not asked again."""
+    token = _READ.set({})
     try:
         yield
     finally:
@@ -154,10 +156,18 @@ def restored(entry, request):
 
 
 class PageCache:
-    """Cache calls that log and give up instead of failing the request."""
+    """Cache calls that log and give up instead of failing the request: after a call
+    that fails, no other call of the same public request (:func:`read_once`) is made,
+    so that a cache that does not answer costs a request one wait, not one per value."""
 
     def __init__(self):
-        self.working = True
+        self.request = _READ.get()
+        if self.request is None:
+            self.request = {}
+
+    @property
+    def working(self):
+        return not self.request.get("cache down")
 
     def call(self, method, *args, default=None, **kwargs):
         if not self.working:
@@ -166,7 +176,7 @@ class PageCache:
             return getattr(cache, method)(*args, **kwargs)
         except Exception:  # a cache server down or unreachable: serve without it
             logger.warning("The page cache did not answer (%s)", method, exc_info=True)
-            self.working = False
+            self.request["cache down"] = True
             return default
 
 

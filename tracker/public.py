@@ -30,7 +30,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import page_cache
-from .params import Parameters
+from .params import Parameters, is_tracking
 
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
@@ -141,8 +141,11 @@ def canonical_query(request, parameters):
     worker (:func:`filtered_query`), as a page is rendered once per record version."""
     if parameters.filters is None or not parameters.filters_given(request.GET):
         return True, parameters.canonical(request.GET)
+    given = request.GET.copy()  # tracking parameters change nothing: not in the key
+    for name in [name for name in given if is_tracking(name)]:
+        del given[name]
     version = page_cache.record_wide()
-    valid, text = filtered_query(parameters, request.GET.urlencode(), version, get_language())
+    valid, text = filtered_query(parameters, given.urlencode(), version, get_language())
     return valid, QueryDict(text)
 
 

@@ -79,15 +79,17 @@ def page_versions_sql(quote, shown):
     columns = "id, version, process_id, sort_date, start_time, start_date"
     neighbour = (
         f"SELECT id, version FROM {event} WHERE process_id = (SELECT process_id FROM e)"
-        f" AND id <> (SELECT id FROM e) AND ({shown}) AND sort_date {{bound}}"
+        " AND id <> (SELECT id FROM e) AND ({shown}) AND sort_date {bound}"
         " (SELECT sort_date FROM e) AND {order} ORDER BY {sort} LIMIT 1"
     )
     before = neighbour.format(
+        shown=shown,
         bound="<=",
         order=_earlier_sql(here, found),
         sort="sort_date DESC, start_time DESC NULLS LAST, start_date DESC, id DESC",
     )
     after = neighbour.format(
+        shown=shown,
         bound=">=",
         order=_earlier_sql(found, here),
         sort="sort_date, start_time NULLS FIRST, start_date, id",
@@ -355,7 +357,9 @@ class EventQuerySet(RecordQuerySet):
         index; tests/test_page_cache.py holds it to :meth:`before`, :meth:`after` and the
         links for every event of the seeds and of a second record.
         """
-        if len(self.query.alias_map) > 1 or self.query.is_sliced:
+        query = self.query
+        joined = len(query.alias_map) > 1 or query.extra or query.extra_tables
+        if joined or query.is_sliced or query.combinator:
             raise ValueError("page_versions reads events filtered by their own columns only")
         compiler = self.query.get_compiler(self.db)
         try:
