@@ -121,6 +121,27 @@ def test_a_row_naming_nothing_is_refused_and_nothing_is_left(monkeypatch):
 
 
 @postgresql_only
+def test_work_given_for_meanwhile_runs_while_the_server_builds(client, monkeypatch):
+    """The statements that make the indexes and keys again are in the pipeline, sent and
+    not yet waited for, while the client's work runs; all of them are done after it."""
+    monkeypatch.setattr(bulk_pg, "LARGE_IMPORT", 1)
+    seen = []
+
+    def meanwhile():
+        seen.append(connection.connection.pgconn.pipeline_status)
+
+    with transaction.atomic():
+        with bulk_pg.built_after_load({Event: 1}, meanwhile=[meanwhile]) as dropped:
+            make_event(title="Talks")
+        assert seen == [psycopg.pq.PipelineStatus.ON]
+        assert connection.connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF
+        assert {name for name, _ in dropped.indexes} <= set(indexes())
+    with transaction.atomic(), bulk_pg.built_after_load({Event: 1}, meanwhile=[meanwhile]):
+        make_event(title="More talks")  # the events table has rows: nothing is dropped
+    assert seen[1:] == [psycopg.pq.PipelineStatus.OFF]
+
+
+@postgresql_only
 def test_nothing_is_dropped_for_a_table_with_rows_or_a_small_import(monkeypatch):
     make_event(title="Already there")
     keys, index_list = foreign_keys(), indexes()

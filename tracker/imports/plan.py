@@ -9,8 +9,8 @@ as unchanged: nothing is written for it, so its version and history stay as they
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ..cells import format_value
 from ..models import (
@@ -141,6 +141,7 @@ class Plan:
         self.touched = {}  # events changed through their parts: id(event) -> event
         self.kept_events = set()  # id() of events whose own fields stay as they are
         self.notes = []  # problems that do not stop the import (ignored derived cells)
+        self._text = (None, "")  # (language, text): the text once written, per language
 
     def add(self, action, obj, label, **details):
         step = Step(action, obj, label, **details)
@@ -244,7 +245,15 @@ class Plan:
         return listed
 
     def text(self):
-        """The whole plan as text: what the dry run prints and the preview offers."""
+        """The whole plan as text: what the dry run prints and the preview offers.
+        Written out once per language: a plan is complete once built, and an import
+        writes it out while PostgreSQL builds its indexes (``tracker.imports.write``)."""
+        language = get_language()
+        if self._text[0] != language:
+            self._text = (language, self._write_text())
+        return self._text[1]
+
+    def _write_text(self):
         lines = []
         for name, counts, described, _more in self.by_table():
             lines.append(_counted(name, counts))

@@ -147,7 +147,8 @@ def write_plan(plan, *, by, reason):
     with (
         collector_paused(),
         pages_in_memory(),
-        built_after_load(_rows_created(plan)),
+        # The batch keeps the plan's text: written out while the indexes are built.
+        built_after_load(_rows_created(plan), meanwhile=[plan.text]),
     ):
         return _write_plan(plan, by=by, reason=reason)
 

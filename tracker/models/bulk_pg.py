@@ -43,14 +43,20 @@ class Dropped:
 
 
 @contextlib.contextmanager
-def built_after_load(rows, *, using="default"):
+def built_after_load(rows, *, meanwhile=(), using="default"):
     """Around writes inside the caller's transaction that create ``rows[model]`` rows of
     each model (a many-to-many through model: its pairs): on PostgreSQL, the qualifying
     tables' secondary indexes and the keys between them are dropped for the writes and
     made again, as they were defined, once the writes are done (before the commit: a
     reader never sees a table without them). If the writes fail, nothing is made again:
     the caller's rollback brings them back. Outside a transaction nothing is dropped
-    (each drop would be committed on its own)."""
+    (each drop would be committed on its own).
+
+    ``meanwhile``: functions that need no database, called once the writes are done. The
+    statements that make the indexes and keys again are sent in pipeline mode, not waited
+    for one by one, so that this work runs on the client while the server builds (the
+    two cores each have their half); their results are read, and any error raised, once
+    it is done."""
     connection = connections[using]
     dropped = None
     if connection.vendor == "postgresql" and connection.in_atomic_block:
@@ -58,8 +64,14 @@ def built_after_load(rows, *, using="default"):
         if tables:
             dropped = _drop(tables, connection)
     yield dropped
-    if dropped:
+    if not dropped:
+        for work in meanwhile:
+            work()
+        return
+    with connection.wrap_database_errors, connection.connection.pipeline():
         _make_again(dropped, connection)
+        for work in meanwhile:
+            work()
 
 
 def loaded_tables(rows):
