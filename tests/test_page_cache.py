@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
@@ -22,13 +23,15 @@ from django.utils import translation
 
 from tests.conftest import RECORDS, proxied_client
 from tests.crawl import crawl
-from tests.csvfiles import edit, export_all, import_texts
+from tests.csvfiles import edit, export_all, import_texts, rows
 from tests.factories import (
     carry_out,
     link,
     make_event,
     make_full_record,
     make_outcome,
+    make_participation,
+    make_person,
     make_process,
     make_release,
     make_user,
@@ -36,7 +39,16 @@ from tests.factories import (
 from tests.test_public_pages import grow
 from tests.test_strict_params import public_patterns
 from tracker.imports.undo import revert_batch
-from tracker.models import Event, EventLink, Implementation, ImportBatch, Party, Person
+from tracker.models import (
+    Conflict,
+    Event,
+    EventLink,
+    Implementation,
+    ImportBatch,
+    Party,
+    Person,
+    Process,
+)
 from tracker.public import filtered_query
 from tracker.seeds import load_seeds
 
@@ -212,18 +224,22 @@ def test_a_cached_event_page_costs_two_queries(client, django_assert_num_queries
         assert client.get(page)["X-Page-Cache"] == "hit"
 
 
-def test_a_cached_list_with_filters_costs_one_query_until_a_write(
+def test_a_cached_list_with_filters_costs_two_queries_until_a_write(
     client, django_assert_num_queries
 ):
     """A query with filters is read by its FilterSet once per record version (and
-    language): the next reader of the page pays for the record version only. A write
-    has it read again: a process renamed no longer answers to its old slug."""
+    language): the next reader of a list narrowed to a process pays for the record's
+    numbers and the versions of the process's events. A write has the query read again:
+    a process renamed no longer answers to its old slug."""
     record = make_full_record()
     process = record["process"]
     url = f"/events/?kind=round_of_talks&process={process.slug}"
     assert client.get(url)["X-Page-Cache"] == "miss"
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert client.get(url)["X-Page-Cache"] == "hit"
+    client.get("/events/?kind=round_of_talks")
+    with django_assert_num_queries(1):  # the other lists are keyed by the record's numbers
+        assert client.get("/events/?kind=round_of_talks")["X-Page-Cache"] == "hit"
     old_slug, process.slug = process.slug, "istanbul-renamed"
     process.mark_changed(by=None, reason="Renamed by a test of the page cache")
     process.save()
@@ -232,6 +248,116 @@ def test_a_cached_list_with_filters_costs_one_query_until_a_write(
     assert response.status_code == 400
     assert "process" in response.content.decode()
     assert client.get(url.replace(old_slug, process.slug)).status_code == 200
+
+
+def test_a_list_narrowed_to_a_process_stays_cached_while_events_elsewhere_are_saved(
+    client, admin_client_for, admin_form_data
+):
+    """A list narrowed to a process (or a conflict) is keyed by that part's events, the
+    shared records and the filters' options: saving an event of another process leaves
+    it cached; saving one of its own events, or publishing elsewhere an event that puts
+    a new person in the filters' options, renders it again at once."""
+    record = make_full_record()
+    talks, istanbul = record["talks"], record["process"]
+    geneva = make_process(slug="geneva", title="Geneva talks")
+    elsewhere = make_event(process=geneva, slug="in-geneva", title="Consultations in Geneva")
+    reader = proxied_client()
+    here = f"/events/?process={istanbul.slug}"
+    narrowed = [here, f"{here}&kind={talks.kind}", f"/events/?conflict={istanbul.conflict.slug}"]
+    there = f"/events/?process={geneva.slug}"
+    for page in [*narrowed, there]:
+        cached(reader, page)
+
+    editor = admin_client_for(make_user("olena", is_superuser=True))
+    url = f"/admin/tracker/event/{elsewhere.pk}/change/"
+    data = admin_form_data(editor.get(url)) | {"title": "Consultations in Geneva, resumed"}
+    assert editor.post(url, data).status_code == 302
+    for page in narrowed[:2]:
+        assert reader.get(page)["X-Page-Cache"] == "hit", page
+    for page in (there, narrowed[2], "/events/"):  # the conflict holds both processes
+        response = reader.get(page)
+        assert response["X-Page-Cache"] == "miss", page
+        assert "Consultations in Geneva, resumed" in response.content.decode(), page
+
+    url = f"/admin/tracker/event/{talks.pk}/change/"
+    data = admin_form_data(editor.get(url)) | {"title": "Istanbul talks, second day"}
+    assert editor.post(url, data).status_code == 302
+    for page in narrowed:
+        response = reader.get(page)
+        assert response["X-Page-Cache"] == "miss", page
+        assert "Istanbul talks, second day" in response.content.decode(), page
+    assert reader.get(there)["X-Page-Cache"] == "hit"
+
+    draft = make_event(
+        process=geneva, slug="lake-talks", title="Talks at the lake", status=Event.Status.DRAFT
+    )
+    make_participation(event=draft, person=make_person(name="Ivanna Kowalczyk", slug="ik"))
+    assert ("ik", "Ivanna Kowalczyk") not in options(cached(reader, here), "person")
+    url = f"/admin/tracker/event/{draft.pk}/change/"
+    data = admin_form_data(editor.get(url)) | {"status": Event.Status.PUBLISHED}
+    assert editor.post(url, data).status_code == 302
+    response = reader.get(here)
+    assert response["X-Page-Cache"] == "miss"
+    assert ("ik", "Ivanna Kowalczyk") in options(response.content.decode(), "person")
+
+
+def narrowed_lists():
+    """Every list narrowed to one public process or conflict."""
+    processes = Process.objects.public().values_list("slug", flat=True)
+    conflicts = Conflict.objects.public().values_list("slug", flat=True)
+    return [f"/events/?process={slug}" for slug in processes] + [
+        f"/events/?conflict={slug}" for slug in conflicts
+    ]
+
+
+def test_narrowed_lists_from_the_cache_are_what_a_fresh_render_gives_after_each_write(
+    record, client
+):
+    """Each kind of write, through the import and its revert (the bulk write paths), on
+    each record: every list narrowed to a process or a conflict, asked for again, is
+    byte for byte what it is rendered afresh with the cache emptied."""
+    reader = proxied_client()
+    pages = narrowed_lists()
+    assert len(pages) >= 2
+    files = export_all(client)
+    events = Event.objects.published().select_related("process").order_by("sort_date", "pk")
+    first, last = events.first(), events.last()
+    other = (
+        Process.objects.public()
+        .select_related("conflict")
+        .exclude(pk=first.process_id)
+        .order_by("pk")
+        .first()
+    )
+    assert other is not None
+
+    def move(row):  # one event to another process, another retitled
+        if row["slug"] == first.slug:
+            row["process"], row["process_title"] = other.slug, other.title
+            row["conflict"], row["conflict_name"] = other.conflict.slug, other.conflict.name
+        if row["slug"] == last.slug:
+            row["title"] += " (corrected)"
+
+    dropped = next(row for row in rows(files["participations"]) if row["event"] == last.slug)
+    writes = [
+        ("events", lambda text: edit(text, move)),
+        ("participations", lambda text: edit(text, lambda row: row != dropped)),
+    ]
+
+    def compare(why):
+        kept = {page: reader.get(page).content for page in pages}
+        cache.clear()
+        fresh = {page: reader.get(page).content for page in pages}
+        for page in pages:
+            assert kept[page] == fresh[page], (why, page)
+
+    for page in pages:
+        reader.get(page)
+    for table, change in writes:
+        report = import_texts({table: change(files[table])}, user=make_user(f"u-{table}"))
+        compare(f"import of {table}")
+    revert_batch(batch=ImportBatch.objects.get(pk=report.batch.pk), user=make_user("taras"))
+    compare("revert of the last import")
 
 
 def test_tracking_parameters_do_not_multiply_the_kept_filter_readings(client):

@@ -1,11 +1,13 @@
 """The one definition of “which events”: the list, every chart and the CSV use it."""
 
 import functools
+import hashlib
 from itertools import pairwise
 
 import django_filters
 from django import forms
 from django.db.models import CharField, Q, Value
+from django.http import QueryDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -102,23 +104,28 @@ class EventFilterForm(forms.Form):
     def _options_kept_for_the_record(self):
         """The conflict, process, party and person selects (thousands of options on a
         large record) as :func:`record_options` writes them, kept for the record version
-        and the language (``per_record_version``): every list page draws the same ones,
+        and the language (:meth:`kept_options`): every list page draws the same ones,
         so they are read and written once per write, not once per page (reading them
         took a query more, and unpickling and writing the people alone a tenth of the
         event list's time at 10,000 events). Read when a select is drawn, never for a
         CSV or a feed; a chosen value is still checked against each field's own
         queryset."""
-        fields = {name: self.fields[name] for name in self.RECORD_SELECTS}
         kept = []
 
         def options_of(name):
             if not kept:
-                key = f"event filter options\n{get_language()}"
-                kept.append(per_record_version(key, lambda: record_options(fields)))
+                kept.append(self.kept_options())
             return kept[0][name]
 
-        for name, field in fields.items():
-            field.widget.options = functools.partial(options_of, name)
+        for name in self.RECORD_SELECTS:
+            self.fields[name].widget.options = functools.partial(options_of, name)
+
+    def kept_options(self):
+        """:func:`record_options` for this form's selects, kept for the record version
+        and the language (``per_record_version``)."""
+        fields = {name: self.fields[name] for name in self.RECORD_SELECTS}
+        key = f"event filter options\n{get_language()}"
+        return per_record_version(key, lambda: record_options(fields))
 
     def clean_q(self):
         words = self.cleaned_data["q"].split()
@@ -274,6 +281,19 @@ class EventFilter(django_filters.FilterSet):
             for name, value in self.form.cleaned_data.items()
             if value not in (None, "")
         ]
+
+
+def record_options_digest():
+    """A digest of the record's selects' options (:meth:`EventFilterForm.kept_options`),
+    kept like them for the record version and the language. The options follow every
+    published event (a person is listed once they took part in one): a page cached by
+    narrower versions than the record's must still follow them."""
+
+    def digest():
+        options = EventFilter(QueryDict()).form.kept_options()
+        return hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()
+
+    return per_record_version(f"event filter options digest\n{get_language()}", digest)
 
 
 def filter_events(params, queryset=None):

@@ -52,7 +52,7 @@ ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 #: What one public request learnt (:func:`read_once`): the record version as it read it
-#: (``"versions"``), so that a page, the values it draws from the cache
+#: (``"numbers"``), so that a page, the values it draws from the cache
 #: (:func:`per_record_version`) and its filters are keyed alike; and whether the cache
 #: failed to answer (``"cache down"``), so that the request does not wait on it again.
 _READ = contextvars.ContextVar("record_version_read", default=None)
@@ -61,14 +61,23 @@ _READ = contextvars.ContextVar("record_version_read", default=None)
 def record_wide():
     """The versions of a page that shows the whole record: one query, once per request
     within :func:`read_once`."""
+    number, changed_at, _shared = _record_numbers()
+    return (number, changed_at.isoformat() if changed_at else "-")
+
+
+def shared_number():
+    """``RecordVersion.shared`` as it stands, read with :func:`record_wide`'s numbers."""
+    return _record_numbers()[2]
+
+
+def _record_numbers():
     read = _READ.get()
-    if read is not None and "versions" in read:
-        return read["versions"]
-    number, changed_at = RecordVersion.current()
-    versions = (number, changed_at.isoformat() if changed_at else "-")
+    if read is not None and "numbers" in read:
+        return read["numbers"]
+    numbers = RecordVersion.current_with_shared()
     if read is not None:
-        read["versions"] = versions
-    return versions
+        read["numbers"] = numbers
+    return numbers
 
 
 @contextlib.contextmanager

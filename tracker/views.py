@@ -26,7 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from . import charts, licence
+from . import charts, licence, page_cache
 from .changes import corrections
 from .columns import TABLES, data_package
 from .csv_export import csv_lines, file_name, template_text
@@ -38,6 +38,7 @@ from .filters import (
     ProcessIndexFilter,
     error_text,
     filter_events,
+    record_options_digest,
 )
 from .models import (
     Conflict,
@@ -152,7 +153,32 @@ def home(request):
     return render(request, "tracker/home.html", context)
 
 
-@public(filters=EventFilter, extras=("page",))
+#: The filters that narrow the event list to part of the record, and the lookups that
+#: find that part's events from their values in the canonical query.
+NARROWING = {"process": "process__slug", "conflict": "process__conflict__slug"}
+
+
+def event_list_versions(request):
+    """What the event list shows, as versions. Narrowed to a process or a conflict, it
+    shows that part's events (or some of them, with other filters), the shared records
+    and the filters' options: it is keyed by the shared number, the options' digest
+    (``record_options_digest``) and the versions of the part's published events
+    (``EventQuerySet.versions_digest``), so that saving an event elsewhere leaves it
+    cached. Any other list reads the whole record (a search reads every event's text)
+    and is keyed by the record-wide version."""
+    narrowed = {
+        lookup: request.GET[name] for name, lookup in NARROWING.items() if request.GET.get(name)
+    }
+    if not narrowed:
+        return page_cache.record_wide()
+    return (
+        page_cache.shared_number(),
+        record_options_digest(),
+        Event.objects.published().filter(**narrowed).versions_digest(),
+    )
+
+
+@public(filters=EventFilter, extras=("page",), versions=event_list_versions)
 def event_list(request):
     filterset, events = filter_events(request.GET)
     timeline = (

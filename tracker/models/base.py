@@ -97,6 +97,12 @@ class RecordVersion(models.Model):
         return row or (0, None)
 
     @classmethod
+    def current_with_shared(cls):
+        """``(number, changed_at, shared)`` of the record as it stands, in one query."""
+        row = cls.objects.filter(pk=1).values_list("number", "changed_at", "shared").first()
+        return row or (0, None, 0)
+
+    @classmethod
     def current_shared(cls):
         """The shared number as it stands (see the class's docstring)."""
         row = cls.objects.filter(pk=1).values_list("shared", flat=True).first()

@@ -1,5 +1,6 @@
 import datetime
 import functools
+import hashlib
 from operator import itemgetter
 
 from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
@@ -342,6 +343,14 @@ class EventQuerySet(RecordQuerySet):
         """Event pages: each event's participants, outcomes (with their sources) and
         citations. Call :func:`read_page_parts` on the events found for the rest."""
         return self._own_parts("sources")
+
+    def versions_digest(self):
+        """One digest of these events' ids and versions: it changes whenever one of them
+        is written (its version moves, as it does when its parts change), leaves this
+        queryset or joins it. What a list narrowed to part of the record is cached by
+        (``tracker.views.event_list_versions``)."""
+        rows = self.order_by("pk").values_list("pk", "version")
+        return hashlib.sha256(repr(list(rows)).encode()).hexdigest()
 
     def page_versions(self, slug):
         """What the page of the event called ``slug`` (in this queryset) shows of the
