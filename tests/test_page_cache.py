@@ -38,6 +38,7 @@ from tests.factories import (
 )
 from tests.test_public_pages import grow
 from tests.test_strict_params import public_patterns
+from tracker import views
 from tracker.imports.undo import revert_batch
 from tracker.models import (
     Conflict,
@@ -49,6 +50,7 @@ from tracker.models import (
     Person,
     Process,
 )
+from tracker.models.events import EventQuerySet
 from tracker.public import filtered_query
 from tracker.seeds import load_seeds
 
@@ -224,18 +226,19 @@ def test_a_cached_event_page_costs_two_queries(client, django_assert_num_queries
         assert client.get(page)["X-Page-Cache"] == "hit"
 
 
-def test_a_cached_list_with_filters_costs_two_queries_until_a_write(
+def test_a_cached_list_with_filters_costs_three_queries_until_a_write(
     client, django_assert_num_queries
 ):
     """A query with filters is read by its FilterSet once per record version (and
     language): the next reader of a list narrowed to a process pays for the record's
-    numbers and the versions of the process's events. A write has the query read again:
+    numbers, the versions of the process's events, and the record's number once more
+    (:func:`tracker.views.event_list_versions`). A write has the query read again:
     a process renamed no longer answers to its old slug."""
     record = make_full_record()
     process = record["process"]
     url = f"/events/?kind=round_of_talks&process={process.slug}"
     assert client.get(url)["X-Page-Cache"] == "miss"
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert client.get(url)["X-Page-Cache"] == "hit"
     client.get("/events/?kind=round_of_talks")
     with django_assert_num_queries(1):  # the other lists are keyed by the record's numbers
@@ -358,6 +361,44 @@ def test_narrowed_lists_from_the_cache_are_what_a_fresh_render_gives_after_each_
         compare(f"import of {table}")
     revert_batch(batch=ImportBatch.objects.get(pk=report.batch.pk), user=make_user("taras"))
     compare("revert of the last import")
+
+
+@pytest.mark.parametrize("where", ["before the events are read", "after the key is read"])
+def test_a_narrowed_list_rendered_across_a_write_is_not_kept_for_later_readers(
+    client, monkeypatch, where
+):
+    """Another worker's save commits while a narrowed list is being keyed: the next
+    reader gets what a fresh render gives, not a page that mixes the timeline kept
+    before the write with the events after it."""
+    record = make_full_record()
+    talks, page = record["talks"], f"/events/?process={record['process'].slug}"
+    cached(client, page)
+    writes = []
+
+    def save_elsewhere():
+        if not writes:
+            writes.append(talks.pk)
+            event = Event.objects.get(pk=talks.pk)
+            event.title = "Retitled while the page was being keyed"
+            event.mark_changed(by=None, reason="A save in another worker")
+            event.save()
+
+    if where == "before the events are read":
+        digest = EventQuerySet.versions_digest
+        monkeypatch.setattr(
+            EventQuerySet, "versions_digest", lambda qs: (save_elsewhere(), digest(qs))[1]
+        )
+    else:
+        options = views.record_options_digest
+        monkeypatch.setattr(
+            views, "record_options_digest", lambda: (save_elsewhere(), options())[1]
+        )
+    client.get(page)
+    monkeypatch.undo()
+    assert writes
+    kept = client.get(page).content
+    cache.clear()
+    assert kept == client.get(page).content
 
 
 def test_tracking_parameters_do_not_multiply_the_kept_filter_readings(client):

@@ -165,17 +165,25 @@ def event_list_versions(request):
     (``record_options_digest``) and the versions of the part's published events
     (``EventQuerySet.versions_digest``), so that saving an event elsewhere leaves it
     cached. Any other list reads the whole record (a search reads every event's text)
-    and is keyed by the record-wide version."""
+    and is keyed by the record-wide version.
+
+    The events are read after the record's numbers, and the number is read again after
+    them: every part of the key is read before what the page draws on, so that a page
+    rendered across a write is never kept under a key asked for after it."""
     narrowed = {
         lookup: request.GET[name] for name, lookup in NARROWING.items() if request.GET.get(name)
     }
+    numbers = page_cache.record_wide()  # as this request first read them
     if not narrowed:
-        return page_cache.record_wide()
-    return (
-        page_cache.shared_number(),
-        record_options_digest(),
-        Event.objects.published().filter(**narrowed).versions_digest(),
-    )
+        return numbers
+    events = Event.objects.published().filter(**narrowed).versions_digest()
+    if RecordVersion.current()[0] != numbers[0]:
+        # A write came between the two readings: the page draws values kept for the
+        # numbers read first (its timeline, the options), which may be older than these
+        # events. It is keyed by those numbers, as any other list, which no request
+        # after the write asks for.
+        return numbers
+    return (page_cache.shared_number(), record_options_digest(), events)
 
 
 @public(filters=EventFilter, extras=("page",), versions=event_list_versions)

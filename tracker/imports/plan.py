@@ -141,7 +141,7 @@ class Plan:
         self.touched = {}  # events changed through their parts: id(event) -> event
         self.kept_events = set()  # id() of events whose own fields stay as they are
         self.notes = []  # problems that do not stop the import (ignored derived cells)
-        self._text = (None, "")  # (language, text): the text once written, per language
+        self._text = None  # (language, text): the text once written, per language
 
     def add(self, action, obj, label, **details):
         step = Step(action, obj, label, **details)
@@ -249,7 +249,7 @@ class Plan:
         Written out once per language: a plan is complete once built, and an import
         writes it out while PostgreSQL builds its indexes (``tracker.imports.write``)."""
         language = get_language()
-        if self._text[0] != language:
+        if self._text is None or self._text[0] != language:
             self._text = (language, self._write_text())
         return self._text[1]
 
